@@ -50,7 +50,7 @@ export async function makePki(options: PkiOptions): Promise<Pki> {
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   ]);
-  const leaves = {
+  const leaves: Record<string, { cn: string; san?: string; days?: number }> = {
     server: { cn: 'localhost', san: 'DNS:localhost,IP:127.0.0.1,IP:::1' },
     client: { cn: 'client', san: 'DNS:client,email:client@example.com' },
     ...options.leaves,
