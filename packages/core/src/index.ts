@@ -10,4 +10,5 @@ export {
   type ProtocolHook,
   type Protocol,
 } from './protocol.js';
-export const name = '@tunnel/core';
+export { StreamChannel } from './channel.js';
+export { TunnelError, type TunnelErrorDetails } from './errors.js';
