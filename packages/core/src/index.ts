@@ -1,14 +1,1 @@
-export {
-  PROTOCOL_CONTRACT_VERSION,
-  type Mode,
-  type Target,
-  type ProtocolOptions,
-  type ProtocolLogger,
-  type Channel,
-  type ProtocolContext,
-  type TlsInfo,
-  type ProtocolHook,
-  type Protocol,
-} from './protocol.js';
-export { StreamChannel } from './channel.js';
-export { TunnelError, type TunnelErrorDetails } from './errors.js';
+export const name = '@tunnel/core';

@@ -7,8 +7,8 @@
  * connection; it never looks at a protocol's name. Built-in protocols and
  * third-party ones go through exactly the same path.
  *
- * Protocol packages import these types with `import type` only, so they carry
- * no runtime dependency on core.
+ * Protocol packages (built-in and third-party) depend on this small package
+ * only, never on core: core re-exports it and runs the hooks.
  */
 import type { Duplex } from 'node:stream';
 

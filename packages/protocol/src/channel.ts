@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { TunnelError } from './errors.js';
+import { ProtocolError } from './errors.js';
 import type { Channel } from './protocol.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -96,7 +96,7 @@ export class StreamChannel implements Channel {
         };
         const onWake = () => settle();
         const onError = (error: Error) => settle(peerClosed(`the connection failed: ${error.message}`, error));
-        const onAbort = () => settle(this.#signal?.reason ?? new TunnelError('ERR_TUNNEL_ABORTED', 'the connection was aborted'));
+        const onAbort = () => settle(this.#signal?.reason ?? new ProtocolError('ERR_TUNNEL_ABORTED', 'the connection was aborted'));
         stream.on('readable', onWake);
         stream.on('end', onWake);
         stream.on('close', onWake);
@@ -107,10 +107,10 @@ export class StreamChannel implements Channel {
   }
 }
 
-function lineTooLong(maxLength: number): TunnelError {
-  return new TunnelError('ERR_TUNNEL_LINE_TOO_LONG', `the peer sent a line longer than ${maxLength} bytes`);
+function lineTooLong(maxLength: number): ProtocolError {
+  return new ProtocolError('ERR_TUNNEL_LINE_TOO_LONG', `the peer sent a line longer than ${maxLength} bytes`);
 }
 
-function peerClosed(message: string, cause?: unknown): TunnelError {
-  return new TunnelError('ERR_TUNNEL_PEER_CLOSED', message, { cause });
+function peerClosed(message: string, cause?: unknown): ProtocolError {
+  return new ProtocolError('ERR_TUNNEL_PEER_CLOSED', message, { cause });
 }
