@@ -1,1 +1,19 @@
-export const name = '@tunnel/config-parser';
+export type {
+  Address,
+  CompressionMethod,
+  Config,
+  DebugLevel,
+  FailoverPolicy,
+  ForegroundMode,
+  GlobalOptions,
+  Location,
+  LogIdType,
+  LogMode,
+  ServiceConfig,
+  SniConfig,
+  SocketOption,
+  SocketSide,
+  SslVersion,
+  TransparentMode,
+  VerifyLevel,
+} from './types.js';

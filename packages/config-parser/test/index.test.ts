@@ -1,9 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { name } from '../src/index.js';
+import type { Address } from '../src/index.js';
 
-test('package is named', () => {
-  assert.is(name, '@tunnel/config-parser');
+test('an address is either tcp or unix', () => {
+  const a: Address = { kind: 'tcp', host: undefined, port: 443 };
+  assert.is(a.kind, 'tcp');
 });
 
 test.run();
