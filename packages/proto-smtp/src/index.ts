@@ -1,1 +1,10 @@
-export const name = '@tunnel/proto-smtp';
+export { protocol, validateOptions } from './protocol.js';
+export { startTlsClient, type StartTlsClientOptions, type StartTlsClientResult } from './client.js';
+export { startTlsServer, type StartTlsServerOptions } from './server.js';
+export { authenticate, plainInitialResponse, type AuthenticateOptions, type AuthMechanism } from './auth.js';
+export { readReply, type Reply, type ReadReplyOptions } from './read-reply.js';
+export { parseReplyLine, advertisesStartTls, type ReplyLine } from './reply.js';
+export { rewriteGreeting } from './greeting.js';
+export { clientSpeaksFirst } from './detect.js';
+export type { Io } from './channel.js';
+export { SmtpError, type SmtpErrorCode, type SmtpErrorDetails } from './errors.js';
