@@ -1,0 +1,436 @@
+import { ConfigError, ConfigIssue, type ConfigIssueCode } from './errors.js';
+import { findOption, type OptionSpec } from './options.js';
+import { defaultServicePorts } from './service-ports.js';
+import type { Config, DebugLevel, GlobalOptions, Location, ServiceConfig, SniConfig } from './types.js';
+import { InvalidValue, type ValueContext } from './values.js';
+
+/** How `parseConfig` reads the text and the files `include` names. */
+export interface ParseOptions {
+  /** Name of the file the text came from, used in every error and in `locations`. */
+  file: string;
+  /** Read an included file (used only for `include`). Throw if it cannot be read. */
+  readFile?: ((path: string) => string) | undefined;
+  /**
+   * List the names (not paths) of the regular files in an `include` directory; subdirectories and other non-files
+   * must be left out (stunnel skips them). Throw if the directory cannot be read. Order does not matter: the parser
+   * sorts the names itself.
+   */
+  readDir?: ((path: string) => string[]) | undefined;
+  /** TCP service names for ports (`connect = imaps`); defaults to a built-in table of common names. */
+  servicePorts?: ReadonlyMap<string, number> | undefined;
+}
+
+/** Bounds that keep a hostile or broken configuration from exhausting memory or time. */
+export const parseLimits = {
+  /** Characters in one file. */
+  fileChars: 4 * 1024 * 1024,
+  /** Characters on one line (stunnel's own line buffer is 16 KiB). */
+  lineChars: 16 * 1024,
+  /** Files read through `include`. */
+  includedFiles: 1000,
+  /** Nesting of `include`. */
+  includeDepth: 16,
+  /** Problems collected before giving up. */
+  issues: 500,
+} as const;
+
+interface Entry {
+  spec: OptionSpec;
+  value: unknown;
+  raw: string;
+  location: Location;
+}
+
+interface Section {
+  name: string;
+  location: Location;
+  entries: Entry[];
+}
+
+class TooManyIssues extends Error {}
+
+/** Whitespace as C's isspace() sees it: stunnel trims names and values with it. */
+function trimC(text: string): string {
+  return text.replace(/^[ \t\r\n\v\f]+|[ \t\r\n\v\f]+$/g, '');
+}
+
+function joinPath(directory: string, name: string): string {
+  return directory.endsWith('/') ? `${directory}${name}` : `${directory}/${name}`;
+}
+
+function normalizeDir(directory: string): string {
+  return directory.replace(/\/+$/, '') || '/';
+}
+
+/** Sort names in ascending byte order, as scandir(3) with alphasort does in the C locale. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * Parse the text of a stunnel configuration file into a typed, validated Config (pure: the only I/O is through
+ * `readFile`/`readDir`, for `include`). Every problem in the text is collected; if there is any, a ConfigError listing
+ * all of them is thrown.
+ */
+export function parseConfig(text: string, options: ParseOptions): Config {
+  return new ConfigReader(options).run(text);
+}
+
+class ConfigReader {
+  private readonly issues: ConfigIssue[] = [];
+  private readonly files: string[] = [];
+  private readonly globalEntries: Entry[] = [];
+  private readonly sections: Section[] = [];
+  private readonly includeStack: string[] = [];
+  /** sni lines waiting for their section's final `client` value. */
+  private readonly sniEntries = new Map<ServiceConfig, Entry[]>();
+  private readonly values: ValueContext;
+
+  constructor(private readonly options: ParseOptions) {
+    this.values = { servicePorts: options.servicePorts ?? defaultServicePorts };
+  }
+
+  run(text: string): Config {
+    let config: Config | undefined;
+    try {
+      this.readText(text, this.options.file);
+      config = this.build();
+    } catch (error) {
+      if (!(error instanceof TooManyIssues)) throw error;
+    }
+    if (this.issues.length > 0 || config === undefined) throw new ConfigError(this.issues);
+    return config;
+  }
+
+  private report(code: ConfigIssueCode, location: Location, option: string | undefined, message: string): void {
+    if (this.issues.length >= parseLimits.issues) {
+      this.issues.push(new ConfigIssue({ code: 'ERR_TUNNEL_CONFIG_TOO_LARGE', ...location, message: 'too many problems; stopped here' }));
+      throw new TooManyIssues();
+    }
+    this.issues.push(new ConfigIssue({ code, ...location, option, message }));
+  }
+
+  private readText(text: string, file: string): void {
+    this.files.push(file);
+    if (text.length > parseLimits.fileChars) {
+      this.report('ERR_TUNNEL_CONFIG_TOO_LARGE', { file, line: 1 }, undefined, `file is larger than ${parseLimits.fileChars} characters`);
+      return;
+    }
+    // A UTF-8 byte order mark at the start of the file is skipped, as stunnel does.
+    const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+    const lines = body.split('\n');
+    for (let index = 0; index < lines.length; index++) {
+      this.readLine(lines[index] as string, { file, line: index + 1 });
+    }
+  }
+
+  private readLine(rawLine: string, location: Location): void {
+    if (rawLine.length > parseLimits.lineChars) {
+      this.report('ERR_TUNNEL_CONFIG_TOO_LARGE', location, undefined, `line is longer than ${parseLimits.lineChars} characters`);
+      return;
+    }
+    const line = trimC(rawLine);
+    // Spec: empty lines and lines starting with ';' are ignored; stunnel 5.68 also ignores lines starting with '#'.
+    if (line === '' || line.startsWith(';') || line.startsWith('#')) return;
+    if (line.startsWith('[') && line.endsWith(']')) {
+      this.sections.push({ name: trimC(line.slice(1, -1)), location, entries: [] });
+      return;
+    }
+    const equals = line.indexOf('=');
+    if (equals === -1) {
+      this.report('ERR_TUNNEL_CONFIG_SYNTAX', location, undefined, `no '=' found in "${line.slice(0, 80)}"`);
+      return;
+    }
+    const name = trimC(line.slice(0, equals));
+    const raw = trimC(line.slice(equals + 1));
+    if (name === '') {
+      this.report('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, undefined, 'missing option name before "="');
+      return;
+    }
+    const spec = findOption(name);
+    if (spec === undefined) {
+      this.report('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, name, 'unknown option');
+      return;
+    }
+    if (spec.platform === 'win32') {
+      this.report('ERR_TUNNEL_CONFIG_WIN32_ONLY', location, spec.name, `${spec.name} is Windows-only and not supported on this platform`);
+      return;
+    }
+    const section = this.sections.at(-1);
+    if (section !== undefined && spec.scope === 'global') {
+      this.report('ERR_TUNNEL_CONFIG_WRONG_SECTION', location, spec.name, 'is a global option and cannot be set in a [service] section');
+      return;
+    }
+    if (raw === '' && !spec.allowEmpty) {
+      this.report('ERR_TUNNEL_CONFIG_MISSING_VALUE', location, spec.name, 'needs a value');
+      return;
+    }
+    if (spec.name === 'include') {
+      this.include(raw, location);
+      return;
+    }
+    let value: unknown = raw;
+    try {
+      value = spec.parse === undefined ? raw : spec.parse(raw, { ...this.values, section: section === undefined ? 'global' : 'service' });
+    } catch (error) {
+      if (!(error instanceof InvalidValue)) throw error;
+      this.report('ERR_TUNNEL_CONFIG_INVALID_VALUE', location, spec.name, error.message);
+      return;
+    }
+    (section?.entries ?? this.globalEntries).push({ spec, value, raw, location });
+  }
+
+  /** `include = DIRECTORY`: every regular file of the directory, in ascending byte order of names, read in place. */
+  private include(directory: string, location: Location): void {
+    const { readDir, readFile } = this.options;
+    const key = normalizeDir(directory);
+    if (this.includeStack.includes(key)) {
+      this.report('ERR_TUNNEL_CONFIG_INCLUDE_LOOP', location, 'include', `"${directory}" is already being included`);
+      return;
+    }
+    if (this.includeStack.length >= parseLimits.includeDepth) {
+      this.report('ERR_TUNNEL_CONFIG_TOO_LARGE', location, 'include', `includes nested deeper than ${parseLimits.includeDepth}`);
+      return;
+    }
+    if (readDir === undefined || readFile === undefined) {
+      this.report(
+        'ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE',
+        location,
+        'include',
+        'cannot read "include" directories here (no readDir/readFile given)',
+      );
+      return;
+    }
+    let names: string[];
+    try {
+      names = [...readDir(directory)].sort(byteOrder);
+    } catch (error) {
+      this.report('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read directory "${directory}": ${describe(error)}`);
+      return;
+    }
+    this.includeStack.push(key);
+    try {
+      for (const name of names) {
+        const path = joinPath(directory, name);
+        if (this.files.length >= parseLimits.includedFiles) {
+          this.report('ERR_TUNNEL_CONFIG_TOO_LARGE', location, 'include', `more than ${parseLimits.includedFiles} files`);
+          return;
+        }
+        let text: string;
+        try {
+          text = readFile(path);
+        } catch (error) {
+          this.report('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read "${path}": ${describe(error)}`);
+          continue;
+        }
+        this.readText(text, path);
+      }
+    } finally {
+      this.includeStack.pop();
+    }
+  }
+
+  private build(): Config {
+    const globals = this.buildGlobals();
+    const defaults = this.globalEntries.filter(
+      (entry) => entry.spec.scope === 'service' || (entry.spec.scope === 'both' && entry.spec.inherits),
+    );
+    const inetd = this.sections.length === 0;
+    const services: ServiceConfig[] = [];
+    if (inetd) {
+      for (const entry of defaults) {
+        if (entry.spec.name === 'accept') {
+          this.report('ERR_TUNNEL_CONFIG_WRONG_SECTION', entry.location, 'accept', 'is only allowed in a [service] section (inetd mode)');
+        }
+      }
+      const service = this.buildService('inetd', { file: this.options.file, line: 1 }, defaults, globals.debug);
+      this.resolveSni(service, []);
+      this.checkService(service, true);
+      services.push(service);
+    } else {
+      for (const section of this.sections) {
+        const service = this.buildService(section.name, section.location, [...defaults, ...section.entries], globals.debug);
+        this.resolveSni(service, services);
+        this.checkService(service, false);
+        services.push(service);
+      }
+    }
+    return { globals, services, inetd, files: this.files };
+  }
+
+  private buildGlobals(): GlobalOptions {
+    const globals: GlobalOptions = {
+      debug: { facility: 'daemon', level: 5 },
+      engineCtrl: [],
+      fips: false,
+      foreground: false,
+      log: 'append',
+      RNDoverwrite: true,
+      service: 'stunnel',
+      socket: [],
+      syslog: true,
+    };
+    const target = globals as unknown as Record<string, unknown>;
+    for (const entry of this.globalEntries) {
+      const { spec } = entry;
+      if (spec.scope === 'service') continue;
+      if ((spec.name === 'engineCtrl' || spec.name === 'engineDefault') && globals.engine === undefined) {
+        this.report('ERR_TUNNEL_CONFIG_INVALID_VALUE', entry.location, spec.name, 'no engine was defined before it');
+        continue;
+      }
+      if (spec.repeatable) (target[spec.name] as unknown[]).push(entry.value);
+      else target[spec.name] = entry.value;
+    }
+    return globals;
+  }
+
+  private buildService(name: string, location: Location, entries: Entry[], debug: DebugLevel): ServiceConfig {
+    const service: ServiceConfig = {
+      name,
+      location,
+      locations: {},
+      accept: [],
+      CAengine: [],
+      checkEmail: [],
+      checkHost: [],
+      checkIP: [],
+      client: false,
+      config: [],
+      connect: [],
+      debug,
+      delay: false,
+      failover: 'rr',
+      libwrap: false,
+      logId: 'sequential',
+      OCSPaia: false,
+      OCSPflag: [],
+      OCSPnonce: false,
+      options: [],
+      protocolHeader: [],
+      pty: false,
+      redirect: [],
+      renegotiation: true,
+      requireCert: false,
+      reset: true,
+      retry: false,
+      sessionCacheSize: 1000,
+      sessionCacheTimeout: 300,
+      sessionResume: true,
+      socket: [],
+      TIMEOUTbusy: 300,
+      TIMEOUTclose: 60,
+      TIMEOUTconnect: 10,
+      TIMEOUTidle: 43200,
+      transparent: 'none',
+      verifyChain: false,
+      verifyPeer: false,
+    };
+    const target = service as unknown as Record<string, unknown>;
+    const sni: Entry[] = [];
+    for (const entry of entries) {
+      const { spec } = entry;
+      service.locations[spec.name] = entry.location;
+      if (spec.name === 'sni') sni.push(entry);
+      else if (spec.repeatable) (target[spec.name] as unknown[]).push(entry.value);
+      else target[spec.name] = entry.value;
+    }
+    this.sniEntries.set(service, sni);
+    return service;
+  }
+
+  /**
+   * `sni` is read once the whole section is known, because `client` may come after it (spec "sni"): server mode takes
+   * SERVICE:PATTERN naming an earlier primary service, client mode takes the server name to send.
+   */
+  private resolveSni(service: ServiceConfig, earlier: readonly ServiceConfig[]): void {
+    const entries = this.sniEntries.get(service) ?? [];
+    this.sniEntries.delete(service);
+    const last = entries.at(-1);
+    if (last === undefined) return;
+    if (service.client) {
+      service.sni = { kind: 'client', name: last.raw };
+      return;
+    }
+    let sni: SniConfig | undefined;
+    for (const entry of entries) {
+      const colon = entry.raw.indexOf(':');
+      if (colon <= 0) {
+        this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', 'in server mode the value must be SERVICE_NAME:SERVER_NAME_PATTERN');
+        continue;
+      }
+      const parent = entry.raw.slice(0, colon);
+      const pattern = entry.raw.slice(colon + 1);
+      const primary = earlier.find((candidate) => candidate.name === parent);
+      if (primary === undefined) {
+        this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', `primary service [${parent}] is not defined before this section`);
+        continue;
+      }
+      if (primary.client) {
+        this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', `primary service [${parent}] is in client mode`);
+        continue;
+      }
+      if (sni === undefined) sni = { kind: 'slave', parent, pattern, patterns: [pattern] };
+      else if (sni.kind === 'slave' && sni.parent === parent) sni.patterns.push(pattern);
+      else this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', 'all sni lines of a section must name the same primary service');
+    }
+    if (sni !== undefined) service.sni = sni;
+  }
+
+  /** The pure checks stunnel 5.68 makes when it loads a service. */
+  private checkService(service: ServiceConfig, inetd: boolean): void {
+    const at = service.location;
+    const where = inetd ? 'inetd mode' : `service [${service.name}]`;
+    const slave = service.sni?.kind === 'slave';
+    // A socks server picks its upstream from the SOCKS request, so it is the service's second endpoint by itself.
+    const socksServer = !service.client && service.protocol === 'socks';
+    const hasTarget = service.connect.length > 0 || service.transparent === 'destination' || service.transparent === 'both';
+    const endpoints =
+      Number(service.accept.length > 0) + Number(slave) + Number(hasTarget) + Number(service.exec !== undefined) + Number(socksServer);
+    if (inetd && endpoints !== 1) {
+      this.report('ERR_TUNNEL_CONFIG_ENDPOINTS', at, undefined, `${where} must define exactly one of connect or exec`);
+    } else if (!inetd && endpoints !== 2) {
+      this.report(
+        'ERR_TUNNEL_CONFIG_ENDPOINTS',
+        at,
+        undefined,
+        `${where} must define two endpoints (accept or sni, and connect or exec; or exec and connect), found ${endpoints}`,
+      );
+    }
+    if (!service.client && service.cert === undefined && service.PSKsecrets === undefined) {
+      this.report('ERR_TUNNEL_CONFIG_NO_CERT', at, 'cert', `${where}: a TLS server needs a certificate (cert) or PSKsecrets`);
+    }
+    const verifying = (service.verify !== undefined && service.verify > 0) || service.verifyChain || service.verifyPeer;
+    if (verifying && service.CAfile === undefined && service.CApath === undefined && service.CAengine.length === 0) {
+      const option = service.verify !== undefined ? 'verify' : service.verifyChain ? 'verifyChain' : 'verifyPeer';
+      this.report('ERR_TUNNEL_CONFIG_NO_CA', service.locations[option] ?? at, option, 'needs CAfile, CApath or CAengine');
+    }
+    for (const option of ['checkHost', 'checkEmail', 'checkIP', 'redirect'] as const) {
+      if (service[option].length > 0 && !verifying) {
+        this.report(
+          'ERR_TUNNEL_CONFIG_NEEDS_VERIFY',
+          service.locations[option] ?? at,
+          option,
+          'needs verifyChain, verifyPeer or verify >= 1',
+        );
+      }
+    }
+    if ((service.ticketKeySecret === undefined) !== (service.ticketMacSecret === undefined)) {
+      const option = service.ticketKeySecret === undefined ? 'ticketMacSecret' : 'ticketKeySecret';
+      this.report(
+        'ERR_TUNNEL_CONFIG_TICKET_KEYS',
+        service.locations[option] ?? at,
+        option,
+        'ticketKeySecret and ticketMacSecret must be set together',
+      );
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') return code;
+    if (typeof message === 'string') return message;
+  }
+  return String(error);
+}
