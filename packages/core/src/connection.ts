@@ -1,0 +1,358 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type ConnectionOptions, TLSSocket, connect as tlsConnect } from 'node:tls';
+import { type Channel, type ProtocolContext, StreamChannel, type Target, type TlsInfo } from '@tunnel/protocol';
+import { compressStream } from './compression.js';
+import { TunnelError, errorCode } from './errors.js';
+import { type BoundLog, bindLog } from './log.js';
+import { pump } from './pump.js';
+import type { PreparedService, PreparedTarget } from './service.js';
+import type { ConnectionCloseEvent, ConnectTarget, Logger } from './types.js';
+import { isIP } from 'node:net';
+
+/** What `runConnection` needs about one accepted stream. */
+export interface ConnectionInput {
+  readonly service: PreparedService;
+  readonly id: string;
+  /** The accepted side (a TCP/Unix socket, or any Duplex in inetd mode). */
+  readonly local: Duplex;
+  readonly peer: { readonly address: string; readonly port: number; readonly family: string };
+  readonly logger: Logger | undefined;
+  /** Fires on shutdown (non-graceful close, or the caller's signal). */
+  readonly shutdown: AbortSignal;
+}
+
+/** Logs the one-line description of the negotiated TLS session as stunnel does. */
+function logTls(log: BoundLog, socket: TLSSocket, verb: 'accepted' | 'connected'): void {
+  const cipher = socket.getCipher();
+  log.info(`TLS ${verb}: ${socket.isSessionReused() ? 'previous session reused' : 'new session negotiated'}`);
+  log.info(`${socket.getProtocol() ?? 'TLS'} ciphersuite: ${cipher.standardName ?? cipher.name}`);
+}
+
+function oneLine(dn: string | undefined): string | undefined {
+  if (dn === undefined) return undefined;
+  return dn
+    .split('\n')
+    .filter((part) => part !== '')
+    .map((part) => `/${part}`)
+    .join('');
+}
+
+function tlsInfoOf(socket: TLSSocket): TlsInfo {
+  const peer = socket.getPeerX509Certificate();
+  return {
+    protocol: socket.getProtocol(),
+    cipher: socket.getCipher()?.standardName,
+    servername: typeof socket.servername === 'string' ? socket.servername : undefined,
+    alpnProtocol: socket.alpnProtocol ?? undefined,
+    peerSubject: oneLine(peer?.subject),
+    peerIssuer: oneLine(peer?.issuer),
+  };
+}
+
+/** Waits for a TLS handshake to finish, fail, or be aborted (TIMEOUTbusy, shutdown). */
+function handshake(socket: TLSSocket, event: 'secure' | 'secureConnect', signal: AbortSignal, stage: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      socket.off(event, onSecure);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onSecure = () => done();
+    const onError = (error: Error) =>
+      done(new TunnelError('ERR_TUNNEL_TLS_HANDSHAKE', `${stage}: ${error.message}`, { stage: 'tls', cause: error }));
+    const onClose = () =>
+      done(new TunnelError('ERR_TUNNEL_TLS_HANDSHAKE', `${stage}: the peer closed the connection during the handshake`, { stage: 'tls' }));
+    const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new TunnelError('ERR_TUNNEL_SHUTDOWN', 'aborted'));
+    socket.once(event, onSecure);
+    socket.on('error', onError);
+    socket.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function destroyStream(stream: Duplex | undefined, reset: boolean): void {
+  if (stream === undefined || stream.destroyed) return;
+  const socket = stream as Socket;
+  if (reset && typeof socket.resetAndDestroy === 'function' && !(stream instanceof TLSSocket) && socket.readyState !== undefined) {
+    try {
+      socket.resetAndDestroy();
+      return;
+    } catch {
+      // not a TCP handle (a Unix socket or a pipe): fall back to destroy
+    }
+  }
+  stream.destroy();
+}
+
+/**
+ * Runs one connection through the chain: preConnect → [connect upstream when
+ * client mode or a preTls hook exists] → preTls → plaintext-injection check →
+ * TLS handshake on the TLS-bound side → verifier → compression → postTls →
+ * connect upstream if not yet → pump. Resolves (never rejects) with the close
+ * event once everything is torn down.
+ */
+export async function runConnection(input: ConnectionInput): Promise<ConnectionCloseEvent> {
+  const started = Date.now();
+  const { service, id, peer } = input;
+  const mode = service.options.mode;
+  const protocol = service.protocol;
+  let current: PreparedTarget = service;
+  let log = bindLog(input.logger, current.level, current.name, id);
+  const controller = new AbortController();
+  const { signal } = controller;
+  const onShutdown = () =>
+    controller.abort(new TunnelError('ERR_TUNNEL_SHUTDOWN', 'the tunnel is shutting down', { service: service.name }));
+  if (input.shutdown.aborted) onShutdown();
+  else input.shutdown.addEventListener('abort', onShutdown, { once: true });
+  const busy = setTimeout(
+    () =>
+      controller.abort(
+        new TunnelError('ERR_TUNNEL_TIMEOUT_BUSY', `TIMEOUTbusy exceeded (${service.timeouts.busyMs} ms waiting for expected data)`, {
+          service: service.name,
+        }),
+      ),
+    service.timeouts.busyMs,
+  );
+
+  const rawLocal = input.local;
+  let localStream: Duplex = rawLocal;
+  let localChannel = new StreamChannel(localStream, { signal });
+  let rawRemote: Socket | undefined;
+  let remoteStream: Duplex | undefined;
+  let remoteChannel: StreamChannel | undefined;
+  let tlsSocket: TLSSocket | undefined;
+  let tlsInfo: TlsInfo | undefined;
+  let target: Target | undefined;
+  let targets: readonly ConnectTarget[] | undefined;
+  let connecting: Promise<Channel> | undefined;
+  let stage = 'preConnect';
+
+  const connectRemote = (): Promise<Channel> => {
+    connecting ??= (async () => {
+      const socket = await current.upstream.connect({
+        targets: target === undefined ? targets : [target],
+        timeoutMs: service.timeouts.connectMs,
+        signal,
+        log,
+      });
+      socket.setNoDelay(true);
+      rawRemote = socket;
+      remoteStream = socket;
+      remoteChannel = new StreamChannel(socket, { signal });
+      const from = socket.localAddress === undefined ? 'a Unix socket' : `${socket.localAddress}:${socket.localPort}`;
+      log.notice(`Service [${current.name}] connected remote server from ${from}`);
+      return remoteChannel;
+    })();
+    return connecting;
+  };
+
+  const context: ProtocolContext = {
+    mode,
+    get service() {
+      return current.name;
+    },
+    peer,
+    options: service.options.protocolOptions ?? {},
+    signal,
+    get log() {
+      return log;
+    },
+    get local() {
+      return localChannel;
+    },
+    get remote() {
+      return remoteChannel;
+    },
+    setTarget(next) {
+      if (connecting !== undefined)
+        throw new TunnelError('ERR_TUNNEL_REMOTE_CONNECTED', 'setTarget: the upstream is already connected', { stage });
+      target = next;
+    },
+    connectRemote,
+    get tls() {
+      return tlsInfo;
+    },
+    state: new Map(),
+  };
+
+  let result: { bytesToTls: number; bytesToSocket: number; error: Error | undefined } = {
+    bytesToTls: 0,
+    bytesToSocket: 0,
+    error: undefined,
+  };
+  try {
+    if (protocol?.preConnect) await protocol.preConnect(context);
+    stage = 'connect';
+    if (mode === 'client' || protocol?.preTls !== undefined) await connectRemote();
+    stage = 'preTls';
+    if (protocol?.preTls) await protocol.preTls(context);
+
+    // CVE-2011-0411: plaintext read past a STARTTLS-like dialogue would be taken as sent under TLS. Refuse it.
+    stage = 'tls';
+    const bound = mode === 'server' ? localChannel : (remoteChannel as StreamChannel);
+    if (bound.buffered > 0) {
+      throw new TunnelError(
+        'ERR_TUNNEL_PLAINTEXT_INJECTION',
+        `${bound.buffered} byte(s) of plaintext received before the TLS handshake (STARTTLS injection, CVE-2011-0411)`,
+        { service: service.name, stage: 'preTls' },
+      );
+    }
+
+    if (mode === 'server') {
+      tlsSocket = await acceptTls(service, localStream, signal);
+      const servername = typeof tlsSocket.servername === 'string' ? tlsSocket.servername : undefined;
+      if (servername !== undefined && service.slaves.length > 0) {
+        const slave = service.slaves.find((s) => s.matches(servername));
+        if (slave === undefined) log.info(`SNI: no pattern matched server name "${servername}": continuing with service [${service.name}]`);
+        else {
+          log.info(`SNI: switched to service [${slave.name}]`);
+          current = slave;
+          log = bindLog(input.logger, current.level, current.name, id);
+        }
+      }
+      logTls(log, tlsSocket, 'accepted');
+      localStream = tlsSocket;
+    } else {
+      tlsSocket = await connectTls(service, remoteStream as Duplex, target, signal);
+      logTls(log, tlsSocket, 'connected');
+      remoteStream = tlsSocket;
+    }
+    tlsInfo = tlsInfoOf(tlsSocket);
+
+    if (current.verifier !== undefined) {
+      const verdict = await current.verifier.check(tlsSocket, {
+        mode,
+        ...(tlsInfo.servername === undefined ? {} : { servername: tlsInfo.servername }),
+        ...(ocspOf(tlsSocket) === undefined ? {} : { ocspResponse: ocspOf(tlsSocket) }),
+        signal,
+      });
+      if (verdict.ok) {
+        if (verdict.subject !== undefined) log.notice(`Certificate accepted: ${verdict.subject}`);
+      } else if (mode === 'server' && current.redirect !== undefined && current.redirect.length > 0 && connecting === undefined) {
+        log.notice(`Redirecting connection: ${verdict.code}: ${verdict.reason}`);
+        targets = current.redirect;
+      } else {
+        throw new TunnelError('ERR_TUNNEL_PEER_REJECTED', `Rejected by the certificate policy: ${verdict.code}: ${verdict.reason}`, {
+          service: current.name,
+          stage: 'tls',
+        });
+      }
+    }
+
+    const compression = service.options.compression;
+    if (compression !== undefined) {
+      if (mode === 'server') localStream = compressStream(localStream, compression);
+      else remoteStream = compressStream(remoteStream as Duplex, compression);
+    }
+    if (mode === 'server') localChannel = new StreamChannel(localStream, { signal });
+    else remoteChannel = new StreamChannel(remoteStream as Duplex, { signal });
+
+    stage = 'postTls';
+    if (protocol?.postTls) await protocol.postTls(context);
+    stage = 'connect';
+    await connectRemote();
+    clearTimeout(busy);
+
+    stage = 'pump';
+    const tlsSide = mode === 'server' ? localChannel : (remoteChannel as StreamChannel);
+    const plainSide = mode === 'server' ? (remoteChannel as StreamChannel) : localChannel;
+    result = await pump({
+      tls: mode === 'server' ? localStream : (remoteStream as Duplex),
+      plain: mode === 'server' ? (remoteStream as Duplex) : localStream,
+      leftoverToTls: plainSide.takeBuffered(),
+      leftoverToPlain: tlsSide.takeBuffered(),
+      idleMs: service.timeouts.idleMs,
+      closeMs: service.timeouts.closeMs,
+      signal,
+    });
+  } catch (error) {
+    result = { ...result, error: error as Error };
+  }
+  clearTimeout(busy);
+  input.shutdown.removeEventListener('abort', onShutdown);
+  const error = result.error;
+  if (error !== undefined) {
+    const code = errorCode(error);
+    log.error(`${stage}: ${error.message}`, code);
+  }
+  const reset = error !== undefined;
+  const rst = reset && service.options.reset !== false;
+  for (const stream of [localStream, remoteStream, tlsSocket])
+    if (stream !== rawLocal && stream !== rawRemote) destroyStream(stream, false);
+  destroyStream(rawLocal, rst);
+  destroyStream(rawRemote, rst);
+  if (!signal.aborted) controller.abort(new TunnelError('ERR_TUNNEL_SHUTDOWN', 'connection closed'));
+  log.notice(
+    `Connection ${reset ? 'reset' : 'closed'}: ${result.bytesToTls} byte(s) sent to TLS, ${result.bytesToSocket} byte(s) sent to socket`,
+  );
+  return {
+    id,
+    service: current.name,
+    peer,
+    bytesToTls: result.bytesToTls,
+    bytesToSocket: result.bytesToSocket,
+    reset,
+    error: error === undefined ? undefined : { code: errorCode(error), message: error.message },
+    durationMs: Date.now() - started,
+  };
+}
+
+const ocspResponses = new WeakMap<TLSSocket, Buffer>();
+function ocspOf(socket: TLSSocket): Buffer | undefined {
+  return ocspResponses.get(socket);
+}
+
+/** Server-mode handshake on the accepted stream, with SNI slaves and OCSP stapling through the verifier. */
+async function acceptTls(service: PreparedService, stream: Duplex, signal: AbortSignal): Promise<TLSSocket> {
+  const requestCert = service.tls.requestCert || service.slaves.some((s) => s.tls.requestCert);
+  let server: EventEmitter | undefined;
+  const staple = service.verifier?.staple?.bind(service.verifier);
+  if (staple !== undefined) {
+    server = new EventEmitter();
+    server.on('OCSPRequest', (certificate: Buffer, issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => {
+      staple(certificate, issuer, signal).then(
+        (response) => callback(null, response),
+        () => callback(null),
+      );
+    });
+  }
+  const socket = new TLSSocket(stream as Socket, {
+    isServer: true,
+    secureContext: service.tls.context,
+    requestCert,
+    rejectUnauthorized: false,
+    ...(server === undefined ? {} : { server: server as never }),
+    ...(service.slaves.length === 0
+      ? {}
+      : {
+          SNICallback: (servername: string, callback: (error: Error | null, context?: import('node:tls').SecureContext) => void) => {
+            const slave = service.slaves.find((s) => s.matches(servername));
+            callback(null, slave?.tls.context ?? service.tls.context);
+          },
+        }),
+  });
+  await handshake(socket, 'secure', signal, 'SSL_accept');
+  return socket;
+}
+
+/** Client-mode handshake on the upstream stream. SNI defaults to the connect host name unless it is an IP address; `sni = ''` sends none. */
+async function connectTls(service: PreparedService, stream: Duplex, target: Target | undefined, signal: AbortSignal): Promise<TLSSocket> {
+  const host = target?.host ?? service.firstHost;
+  const servername = service.options.sni ?? (host !== undefined && isIP(host) === 0 ? host : undefined);
+  const options: ConnectionOptions & { requestOCSP: boolean } = {
+    socket: stream as Socket,
+    secureContext: service.tls.context,
+    rejectUnauthorized: false,
+    requestOCSP: service.tls.requestOCSP,
+    ...(servername === undefined || servername === '' ? {} : { servername }),
+  };
+  const socket = tlsConnect(options);
+  socket.once('OCSPResponse', (response: Buffer) => ocspResponses.set(socket, response));
+  await handshake(socket, 'secureConnect', signal, 'SSL_connect');
+  return socket;
+}

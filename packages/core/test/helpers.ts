@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import { type TLSSocket, connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { formatLogRecord } from '../src/index.js';
+import { createTunnel } from '../src/index.js';
+import type { Logger, ServiceOptions, Tunnel } from '../src/index.js';
+
+/** A logger that keeps formatted lines for assertions. */
+export function memoryLogger(): Logger & { lines: string[]; text(): string; waitFor(pattern: RegExp, ms?: number): Promise<void> } {
+  const lines: string[] = [];
+  const waiters = new Set<() => void>();
+  return {
+    lines,
+    write(record) {
+      lines.push(formatLogRecord(record));
+      if (process.env.TUNNEL_TEST_LOG) process.stderr.write(`${formatLogRecord(record)}\n`);
+      for (const wake of waiters) wake();
+    },
+    text: () => lines.join('\n'),
+    waitFor(pattern, ms = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(lines.join('\n'))) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`log never matched ${pattern}:\n${lines.join('\n')}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Starts a tunnel with the given services and returns it with the first TCP port of each service. */
+export async function startTunnel(
+  services: ServiceOptions[],
+  logger = memoryLogger(),
+): Promise<{ tunnel: Tunnel; port(name?: string): number; logger: ReturnType<typeof memoryLogger> }> {
+  const tunnel = createTunnel({ services: services.map((s) => ({ debug: 7, ...s })), logger, debug: 7 });
+  await tunnel.listen();
+  const port = (name = services[0]?.name ?? '') => {
+    const list = tunnel.addresses().get(name) ?? [];
+    const first = list.find((a) => typeof a !== 'string');
+    if (first === undefined || typeof first === 'string') throw new Error(`no TCP address for ${name}`);
+    return first.port;
+  };
+  return { tunnel, port, logger };
+}
+
+/** Connects a Node TLS client and waits for the handshake. */
+export async function tlsClient(options: ConnectionOptions): Promise<TLSSocket> {
+  const socket = tlsConnect({ rejectUnauthorized: false, allowHalfOpen: true, ...options } as ConnectionOptions);
+  await once(socket, 'secureConnect');
+  return socket;
+}
+
+/** Sends `payload` (in chunks), half-closes, and collects everything until the peer ends. */
+export async function exchange(socket: Socket, payload: Buffer): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = once(socket, 'end');
+  socket.end(payload);
+  await ended;
+  return Buffer.concat(chunks);
+}
