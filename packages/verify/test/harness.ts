@@ -81,7 +81,7 @@ export async function sClientVerdict(
 
 /** Starts `openssl s_server` on 127.0.0.1 with a run-time port. */
 export async function sServer(args: readonly string[]): Promise<{ port: number; process: RunningProcess }> {
-  const server = startProcess('openssl', ['s_server', '-accept', '127.0.0.1:0', '-quiet', ...args]);
+  const server = startProcess('openssl', ['s_server', '-accept', '127.0.0.1:0', ...args]);
   const match = await server.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/, 5000);
   return { port: Number(match[1]), process: server };
 }
