@@ -1,9 +1,15 @@
-import { appendFileSync, chmodSync, chownSync, copyFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { listen, makePki, type Pki, type RunningProcess, run, startProcess, tempDir } from '@tunnel/testkit';
 
-const BIN = '/usr/lib/postgresql/15/bin';
+/** The server binaries of the newest PostgreSQL major version Debian installed (15 on bookworm). */
+const BIN = (() => {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))) : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  return join(root, versions[0] ?? '15', 'bin');
+})();
 
 /** A private PostgreSQL cluster on loopback, started by a test and owned by the `postgres` user. */
 export interface Cluster {
