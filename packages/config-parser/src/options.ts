@@ -1,5 +1,4 @@
 import {
-  InvalidValue,
   parseAddress,
   parseChoice,
   parseDebug,
@@ -80,12 +79,6 @@ const yesNo = (value: string): boolean => parseYesNo(value);
 const seconds = (value: string): number => parseInteger(value);
 const address = (value: string, context: OptionValueContext) => parseAddress(value, context);
 const path = (value: string): string => value;
-
-function tcpAddress(value: string, context: OptionValueContext) {
-  const parsed = parseAddress(value, context);
-  if (parsed.kind !== 'tcp') throw new InvalidValue('expected HOST:PORT, not a Unix socket path');
-  return parsed;
-}
 
 /**
  * Every option tunnel knows, in the manual's order (global options, then service-level options), followed by the
@@ -513,7 +506,7 @@ export const optionRegistry: readonly OptionSpec[] = [
     scope: 'service',
     syntax: 'HOST:PORT',
     description: 'address of a shared session cache server',
-    parse: tcpAddress,
+    parse: address,
   }),
   option({
     name: 'sslVersion',

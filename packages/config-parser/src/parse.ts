@@ -85,6 +85,8 @@ class ConfigReader {
   /** sni lines waiting for their section's final `client` value. */
   private readonly sniEntries = new Map<ServiceConfig, Entry[]>();
   private readonly values: ValueContext;
+  /** Engines selected with `engine = ENGINE_ID` (not 'auto'), numbered from 1 for engineNum. */
+  private engineCount = 0;
 
   constructor(private readonly options: ParseOptions) {
     this.values = { servicePorts: options.servicePorts ?? defaultServicePorts };
@@ -274,10 +276,15 @@ class ConfigReader {
     for (const entry of this.globalEntries) {
       const { spec } = entry;
       if (spec.scope === 'service') continue;
-      if ((spec.name === 'engineCtrl' || spec.name === 'engineDefault') && globals.engine === undefined) {
-        this.report('ERR_TUNNEL_CONFIG_INVALID_VALUE', entry.location, spec.name, 'no engine was defined before it');
+      // engineCtrl/engineDefault act on the engine selected before them; 'auto' selects no particular engine.
+      if (
+        (spec.name === 'engineCtrl' || spec.name === 'engineDefault') &&
+        (globals.engine === undefined || globals.engine.toLowerCase() === 'auto')
+      ) {
+        this.report('ERR_TUNNEL_CONFIG_INVALID_VALUE', entry.location, spec.name, 'no engine was selected before it (engine = ENGINE_ID)');
         continue;
       }
+      if (spec.name === 'engine' && String(entry.value).toLowerCase() !== 'auto') this.engineCount += 1;
       if (spec.repeatable) (target[spec.name] as unknown[]).push(entry.value);
       else target[spec.name] = entry.value;
     }
@@ -413,6 +420,10 @@ class ConfigReader {
           'needs verifyChain, verifyPeer or verify >= 1',
         );
       }
+    }
+    if (service.engineNum !== undefined && service.engineNum > this.engineCount) {
+      const defined = this.engineCount === 0 ? 'no engine is selected' : `only ${this.engineCount} engine(s) are selected`;
+      this.report('ERR_TUNNEL_CONFIG_INVALID_VALUE', service.locations.engineNum ?? at, 'engineNum', `${defined} in the global section`);
     }
     if ((service.ticketKeySecret === undefined) !== (service.ticketMacSecret === undefined)) {
       const option = service.ticketKeySecret === undefined ? 'ticketMacSecret' : 'ticketKeySecret';

@@ -133,7 +133,7 @@ export function parseAddress(value: string, context: ValueContext): Address {
   const host = colon === -1 ? undefined : value.slice(0, colon);
   const port = parsePort(colon === -1 ? value : value.slice(colon + 1), context);
   if (host !== undefined) {
-    if (host === '') throw new InvalidValue('empty host before the port');
+    if (host === '') throw new InvalidValue('empty host before the port (write just the port for all interfaces)');
     if (host.includes('[') || host.includes(']')) {
       throw new InvalidValue('brackets are not allowed: stunnel splits HOST:PORT at the last colon (write ::1:443)');
     }
@@ -190,7 +190,8 @@ export function parseSocketOption(value: string): SocketOption {
     case 'int':
       return { side, option, value: number(raw) };
     case 'string':
-      if (raw === '' || raw.length > 15) throw new InvalidValue(`${option} needs an interface name`);
+      // An empty name unbinds the socket from any device.
+      if (raw.length > 15 || /\s/.test(raw)) throw new InvalidValue(`${option} needs an interface name`);
       return { side, option, value: raw };
     case 'pair': {
       const parts = raw.split(':');
