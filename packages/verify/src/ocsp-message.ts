@@ -168,18 +168,14 @@ export function checkOcspResponse(input: OcspCheckInput): OcspStatus {
     }
   }
   const candidates = [...(flags.noIntern ? [] : embedded), input.issuer, ...input.trusted];
-  const signer = candidates.find((candidate) => matchesResponderId(candidate, data.responderID));
-  if (signer === undefined) throw invalid('signer certificate not found');
-
-  if (!flags.noSigs) {
-    const signed = verifySignature(
-      Buffer.from(data.tbsView),
-      basic.signatureAlgorithm.algorithmId,
-      Buffer.from(basic.signature.valueBlock.valueHexView),
-      signer.publicKey,
-    );
-    if (!signed) throw invalid('signature failure');
-  }
+  const named = candidates.filter((candidate) => matchesResponderId(candidate, data.responderID));
+  if (named.length === 0) throw invalid('signer certificate not found');
+  // Several certificates may carry the responder's name; the signer is the one whose key verifies.
+  const tbs = Buffer.from(data.tbsView);
+  const signature = Buffer.from(basic.signature.valueBlock.valueHexView);
+  const algorithm = basic.signatureAlgorithm.algorithmId;
+  const signer = flags.noSigs ? named[0] : named.find((candidate) => verifySignature(tbs, algorithm, signature, candidate.publicKey));
+  if (signer === undefined) throw invalid('signature failure');
 
   const trustedSigner = flags.trustOther && input.trusted.some((candidate) => sameCertificate(candidate, signer));
   if (!flags.noVerify && !trustedSigner) {
