@@ -8,6 +8,9 @@ import { checkOcspResponse, type OcspStatus } from './ocsp-message.js';
 import { DEFAULT_OCSP_TIMEOUT_MS, queryOcsp } from './ocsp-query.js';
 import type { TrustStore } from './store.js';
 
+/** A peer sending more certificates than this is refused before any parsing. */
+const MAX_CHAIN = 16;
+
 /** stunnel `verify` levels; `undefined` is stunnel's default, no verification. */
 export type VerifyLevel = 0 | 1 | 2 | 3 | 4;
 
@@ -148,6 +151,7 @@ async function decide(chain: readonly X509Certificate[], policy: PeerPolicy): Pr
  */
 export async function checkPeer(chain: ReadonlyArray<X509Certificate | Buffer | string>, policy: PeerPolicy): Promise<PeerVerdict> {
   try {
+    if (chain.length > MAX_CHAIN) throw new PeerCheckError(VerifyCodes.CHAIN, `peer sent more than ${MAX_CHAIN} certificates`);
     let certificates: X509Certificate[];
     try {
       certificates = chain.map(toX509);

@@ -109,6 +109,8 @@ async function build(): Promise<OcspFixture> {
       goodDer,
       revokedDer,
       close: async () => {
+        // A later test file asking for the fixture gets a fresh one.
+        built = undefined;
         for (const process of processes) await process.stop();
       },
     };
