@@ -87,11 +87,17 @@ class ConfigReader {
   private readonly values: ValueContext;
   /** Engines selected with `engine = ENGINE_ID` (not 'auto'), numbered from 1 for engineNum. */
   private engineCount = 0;
+  /** Sections (by index; -1 = global) where a line was refused: their services skip the semantic checks. */
+  private readonly sectionsWithIssues = new Set<number>();
 
   constructor(private readonly options: ParseOptions) {
     this.values = { servicePorts: options.servicePorts ?? defaultServicePorts };
   }
 
+  /**
+   * Read everything, then build and check. Semantic checks (endpoints, cert, verify, ...) are skipped for a service
+   * whose section (or the global section) had a refused line: they would only repeat that problem in other words.
+   */
   run(text: string): Config {
     let config: Config | undefined;
     try {
@@ -112,11 +118,17 @@ class ConfigReader {
     this.issues.push(new ConfigIssue({ code, ...location, option, message }));
   }
 
+  /** Report a refused line, and remember its section so that its service skips the checks a refused line would confuse. */
+  private refuse(code: ConfigIssueCode, location: Location, option: string | undefined, message: string): void {
+    this.sectionsWithIssues.add(this.sections.length - 1);
+    this.report(code, location, option, message);
+  }
+
   private readText(text: string, file: string): void {
     this.files.push(file);
     if (text.length > parseLimits.fileChars) {
       this.report('ERR_TUNNEL_CONFIG_TOO_LARGE', { file, line: 1 }, undefined, `file is larger than ${parseLimits.fileChars} characters`);
-      return;
+      throw new TooManyIssues();
     }
     // A UTF-8 byte order mark at the start of the file is skipped, as stunnel does.
     const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
@@ -128,7 +140,7 @@ class ConfigReader {
 
   private readLine(rawLine: string, location: Location): void {
     if (rawLine.length > parseLimits.lineChars) {
-      this.report('ERR_TUNNEL_CONFIG_TOO_LARGE', location, undefined, `line is longer than ${parseLimits.lineChars} characters`);
+      this.refuse('ERR_TUNNEL_CONFIG_TOO_LARGE', location, undefined, `line is longer than ${parseLimits.lineChars} characters`);
       return;
     }
     const line = trimC(rawLine);
@@ -140,31 +152,31 @@ class ConfigReader {
     }
     const equals = line.indexOf('=');
     if (equals === -1) {
-      this.report('ERR_TUNNEL_CONFIG_SYNTAX', location, undefined, `no '=' found in "${line.slice(0, 80)}"`);
+      this.refuse('ERR_TUNNEL_CONFIG_SYNTAX', location, undefined, `no '=' found in "${line.slice(0, 80)}"`);
       return;
     }
     const name = trimC(line.slice(0, equals));
     const raw = trimC(line.slice(equals + 1));
     if (name === '') {
-      this.report('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, undefined, 'missing option name before "="');
+      this.refuse('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, undefined, 'missing option name before "="');
       return;
     }
     const spec = findOption(name);
     if (spec === undefined) {
-      this.report('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, name, 'unknown option');
+      this.refuse('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, name, 'unknown option');
       return;
     }
     if (spec.platform === 'win32') {
-      this.report('ERR_TUNNEL_CONFIG_WIN32_ONLY', location, spec.name, `${spec.name} is Windows-only and not supported on this platform`);
+      this.refuse('ERR_TUNNEL_CONFIG_WIN32_ONLY', location, spec.name, `${spec.name} is Windows-only and not supported on this platform`);
       return;
     }
     const section = this.sections.at(-1);
     if (section !== undefined && spec.scope === 'global') {
-      this.report('ERR_TUNNEL_CONFIG_WRONG_SECTION', location, spec.name, 'is a global option and cannot be set in a [service] section');
+      this.refuse('ERR_TUNNEL_CONFIG_WRONG_SECTION', location, spec.name, 'is a global option and cannot be set in a [service] section');
       return;
     }
     if (raw === '' && !spec.allowEmpty) {
-      this.report('ERR_TUNNEL_CONFIG_MISSING_VALUE', location, spec.name, 'needs a value');
+      this.refuse('ERR_TUNNEL_CONFIG_MISSING_VALUE', location, spec.name, 'needs a value');
       return;
     }
     if (spec.name === 'include') {
@@ -176,7 +188,7 @@ class ConfigReader {
       value = spec.parse === undefined ? raw : spec.parse(raw, { ...this.values, section: section === undefined ? 'global' : 'service' });
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
-      this.report('ERR_TUNNEL_CONFIG_INVALID_VALUE', location, spec.name, error.message);
+      this.refuse('ERR_TUNNEL_CONFIG_INVALID_VALUE', location, spec.name, error.message);
       return;
     }
     (section?.entries ?? this.globalEntries).push({ spec, value, raw, location });
@@ -187,15 +199,15 @@ class ConfigReader {
     const { readDir, readFile } = this.options;
     const key = normalizeDir(directory);
     if (this.includeStack.includes(key)) {
-      this.report('ERR_TUNNEL_CONFIG_INCLUDE_LOOP', location, 'include', `"${directory}" is already being included`);
+      this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_LOOP', location, 'include', `"${directory}" is already being included`);
       return;
     }
     if (this.includeStack.length >= parseLimits.includeDepth) {
-      this.report('ERR_TUNNEL_CONFIG_TOO_LARGE', location, 'include', `includes nested deeper than ${parseLimits.includeDepth}`);
+      this.refuse('ERR_TUNNEL_CONFIG_TOO_LARGE', location, 'include', `includes nested deeper than ${parseLimits.includeDepth}`);
       return;
     }
     if (readDir === undefined || readFile === undefined) {
-      this.report(
+      this.refuse(
         'ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE',
         location,
         'include',
@@ -207,7 +219,7 @@ class ConfigReader {
     try {
       names = [...readDir(directory)].sort(byteOrder);
     } catch (error) {
-      this.report('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read directory "${directory}": ${describe(error)}`);
+      this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read directory "${directory}": ${describe(error)}`);
       return;
     }
     this.includeStack.push(key);
@@ -215,14 +227,14 @@ class ConfigReader {
       for (const name of names) {
         const path = joinPath(directory, name);
         if (this.files.length >= parseLimits.includedFiles) {
-          this.report('ERR_TUNNEL_CONFIG_TOO_LARGE', location, 'include', `more than ${parseLimits.includedFiles} files`);
+          this.refuse('ERR_TUNNEL_CONFIG_TOO_LARGE', location, 'include', `more than ${parseLimits.includedFiles} files`);
           return;
         }
         let text: string;
         try {
           text = readFile(path);
         } catch (error) {
-          this.report('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read "${path}": ${describe(error)}`);
+          this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read "${path}": ${describe(error)}`);
           continue;
         }
         this.readText(text, path);
@@ -243,17 +255,18 @@ class ConfigReader {
       for (const entry of defaults) {
         if (entry.spec.name === 'accept') {
           this.report('ERR_TUNNEL_CONFIG_WRONG_SECTION', entry.location, 'accept', 'is only allowed in a [service] section (inetd mode)');
+          this.sectionsWithIssues.add(-1);
         }
       }
       const service = this.buildService('inetd', { file: this.options.file, line: 1 }, defaults, globals.debug);
       this.resolveSni(service, []);
-      this.checkService(service, true);
+      if (!this.sectionsWithIssues.has(-1)) this.checkService(service, true);
       services.push(service);
     } else {
-      for (const section of this.sections) {
+      for (const [index, section] of this.sections.entries()) {
         const service = this.buildService(section.name, section.location, [...defaults, ...section.entries], globals.debug);
         this.resolveSni(service, services);
-        this.checkService(service, false);
+        if (!this.sectionsWithIssues.has(-1) && !this.sectionsWithIssues.has(index)) this.checkService(service, false);
         services.push(service);
       }
     }
