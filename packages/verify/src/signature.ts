@@ -31,8 +31,3 @@ export function verifySignature(data: Buffer, algorithmOid: string, signature: B
     return false;
   }
 }
-
-/** Whether {@link verifySignature} knows the algorithm. */
-export function isKnownSignatureAlgorithm(algorithmOid: string): boolean {
-  return algorithmOid in ALGORITHMS;
-}
