@@ -2,7 +2,7 @@ import { ConfigError, ConfigIssue, type ConfigIssueCode } from './errors.js';
 import { findOption, type OptionSpec } from './options.js';
 import { defaultServicePorts } from './service-ports.js';
 import type { Config, DebugLevel, GlobalOptions, Location, ServiceConfig, SniConfig } from './types.js';
-import { InvalidValue, type ValueContext } from './values.js';
+import { InvalidValue, quote, type ValueContext } from './values.js';
 
 /** How `parseConfig` reads the text and the files `include` names. */
 export interface ParseOptions {
@@ -152,7 +152,7 @@ class ConfigReader {
     }
     const equals = line.indexOf('=');
     if (equals === -1) {
-      this.refuse('ERR_TUNNEL_CONFIG_SYNTAX', location, undefined, `no '=' found in "${line.slice(0, 80)}"`);
+      this.refuse('ERR_TUNNEL_CONFIG_SYNTAX', location, undefined, `no '=' found in ${quote(line)}`);
       return;
     }
     const name = trimC(line.slice(0, equals));
@@ -163,7 +163,7 @@ class ConfigReader {
     }
     const spec = findOption(name);
     if (spec === undefined) {
-      this.refuse('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, name, 'unknown option');
+      this.refuse('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, name.length > 80 ? `${name.slice(0, 77)}...` : name, 'unknown option');
       return;
     }
     if (spec.platform === 'win32') {
@@ -199,7 +199,7 @@ class ConfigReader {
     const { readDir, readFile } = this.options;
     const key = normalizeDir(directory);
     if (this.includeStack.includes(key)) {
-      this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_LOOP', location, 'include', `"${directory}" is already being included`);
+      this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_LOOP', location, 'include', `${quote(directory)} is already being included`);
       return;
     }
     if (this.includeStack.length >= parseLimits.includeDepth) {
@@ -219,7 +219,12 @@ class ConfigReader {
     try {
       names = [...readDir(directory)].sort(byteOrder);
     } catch (error) {
-      this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read directory "${directory}": ${describe(error)}`);
+      this.refuse(
+        'ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE',
+        location,
+        'include',
+        `cannot read directory ${quote(directory)}: ${describe(error)}`,
+      );
       return;
     }
     this.includeStack.push(key);
@@ -234,7 +239,7 @@ class ConfigReader {
         try {
           text = readFile(path);
         } catch (error) {
-          this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read "${path}": ${describe(error)}`);
+          this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read ${quote(path)}: ${describe(error)}`);
           continue;
         }
         this.readText(text, path);
@@ -351,6 +356,8 @@ class ConfigReader {
       const { spec } = entry;
       service.locations[spec.name] = entry.location;
       if (spec.name === 'sni') sni.push(entry);
+      // The syslog facility is global (spec "debug = [FACILITY.]LEVEL" in GLOBAL OPTIONS); a service sets only its level.
+      else if (spec.name === 'debug') service.debug = { facility: debug.facility, level: (entry.value as DebugLevel).level };
       else if (spec.repeatable) (target[spec.name] as unknown[]).push(entry.value);
       else target[spec.name] = entry.value;
     }
@@ -382,11 +389,16 @@ class ConfigReader {
       const pattern = entry.raw.slice(colon + 1);
       const primary = earlier.find((candidate) => candidate.name === parent);
       if (primary === undefined) {
-        this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', `primary service [${parent}] is not defined before this section`);
+        this.report(
+          'ERR_TUNNEL_CONFIG_SNI',
+          entry.location,
+          'sni',
+          `primary service [${quote(parent).slice(1, -1)}] is not defined before this section`,
+        );
         continue;
       }
       if (primary.client) {
-        this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', `primary service [${parent}] is in client mode`);
+        this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', `primary service [${quote(parent).slice(1, -1)}] is in client mode`);
         continue;
       }
       if (sni === undefined) sni = { kind: 'slave', parent, pattern, patterns: [pattern] };

@@ -3,6 +3,11 @@ import type { Address, DebugLevel, SocketOption, SslVersion, TransparentMode, Ve
 /** Thrown by a value parser; the config parser turns it into an `ERR_TUNNEL_CONFIG_INVALID_VALUE` issue. */
 export class InvalidValue extends Error {}
 
+/** Quote a piece of the input for a message, cut to 80 characters so a hostile line is never echoed whole. */
+export function quote(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+}
+
 /** Context a value parser may need: the table of TCP service names for ports. */
 export interface ValueContext {
   servicePorts: ReadonlyMap<string, number>;
@@ -21,7 +26,7 @@ export function parseYesNo(value: string): boolean {
  * for timeouts, negative values); negative numbers make no sense for any option and are refused here.
  */
 export function parseInteger(value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\+?\d{1,16}$/.test(value)) throw new InvalidValue(`expected a whole number, got "${value}"`);
+  if (!/^\+?\d{1,16}$/.test(value)) throw new InvalidValue(`expected a whole number, got ${quote(value)}`);
   const number = Number(value);
   if (number < min || number > max) throw new InvalidValue(`expected a number from ${min} to ${max}, got ${number}`);
   return number;
@@ -31,13 +36,13 @@ export function parseInteger(value: string, min = 0, max = Number.MAX_SAFE_INTEG
 export function parseChoice<T extends string>(value: string, choices: readonly T[]): T {
   const lower = value.toLowerCase();
   const found = choices.find((choice) => choice.toLowerCase() === lower);
-  if (found === undefined) throw new InvalidValue(`expected one of ${choices.join(', ')}, got "${value}"`);
+  if (found === undefined) throw new InvalidValue(`expected one of ${choices.join(', ')}, got ${quote(value)}`);
   return found;
 }
 
 /** `verify = LEVEL`: 0 to 4 (spec "verify"). */
 export function parseVerify(value: string): VerifyLevel {
-  if (!/^[0-4]$/.test(value)) throw new InvalidValue(`bad verify level "${value}" (expected 0, 1, 2, 3 or 4)`);
+  if (!/^[0-4]$/.test(value)) throw new InvalidValue(`bad verify level ${quote(value)} (expected 0, 1, 2, 3 or 4)`);
   return Number(value) as VerifyLevel;
 }
 
@@ -62,7 +67,7 @@ export function parseForeground(value: string): boolean | 'quiet' {
   try {
     return parseYesNo(value);
   } catch {
-    throw new InvalidValue(`expected yes, quiet or no, got "${value}"`);
+    throw new InvalidValue(`expected yes, quiet or no, got ${quote(value)}`);
   }
 }
 
@@ -102,11 +107,11 @@ export function parseDebug(value: string, allowFacility: boolean): DebugLevel {
     if (!allowFacility) throw new InvalidValue('a syslog facility can only be set in the global section');
     facility = level.slice(0, dot);
     level = level.slice(dot + 1);
-    if (!facilityNames.has(facility)) throw new InvalidValue(`unknown syslog facility "${facility}"`);
+    if (!facilityNames.has(facility)) throw new InvalidValue(`unknown syslog facility ${quote(facility)}`);
   }
   if (/^[0-7]$/.test(level)) return { facility, level: Number(level) };
   const index = levelNames.indexOf(level);
-  if (index === -1) throw new InvalidValue(`unknown debug level "${level}" (expected ${levelNames.join(', ')} or 0-7)`);
+  if (index === -1) throw new InvalidValue(`unknown debug level ${quote(level)} (expected ${levelNames.join(', ')} or 0-7)`);
   return { facility, level: index };
 }
 
@@ -118,7 +123,7 @@ export function parsePort(value: string, context: ValueContext): number {
     return port;
   }
   const port = context.servicePorts.get(value);
-  if (port === undefined) throw new InvalidValue(`unknown TCP service "${value}"`);
+  if (port === undefined) throw new InvalidValue(`unknown TCP service ${quote(value)}`);
   return port;
 }
 
@@ -137,7 +142,7 @@ export function parseAddress(value: string, context: ValueContext): Address {
     if (host.includes('[') || host.includes(']')) {
       throw new InvalidValue('brackets are not allowed: stunnel splits HOST:PORT at the last colon (write ::1:443)');
     }
-    if (/\s/.test(host)) throw new InvalidValue(`invalid host "${host}"`);
+    if (/\s/.test(host)) throw new InvalidValue(`invalid host ${quote(host)}`);
   }
   return { kind: 'tcp', host, port };
 }
@@ -178,9 +183,9 @@ export function parseSocketOption(value: string): SocketOption {
   if (match === null) throw new InvalidValue('expected a|l|r:OPTION=VALUE[:VALUE]');
   const [, side, option, raw] = match as unknown as [string, 'a' | 'l' | 'r', string, string];
   const kind = socketOptionKinds.get(option);
-  if (kind === undefined) throw new InvalidValue(`unknown socket option "${option}"`);
+  if (kind === undefined) throw new InvalidValue(`unknown socket option ${quote(option)}`);
   const number = (text: string): string => {
-    if (!/^\d{1,10}$/.test(text)) throw new InvalidValue(`${option} needs a number, got "${text}"`);
+    if (!/^\d{1,10}$/.test(text)) throw new InvalidValue(`${option} needs a number, got ${quote(text)}`);
     return text;
   };
   switch (kind) {
@@ -274,7 +279,7 @@ export const opensslOptionNames: readonly string[] = [
 export function parseOpensslOption(value: string): string {
   const negate = value.startsWith('-');
   const name = parseChoiceQuiet(negate ? value.slice(1) : value, opensslOptionNames);
-  if (name === undefined) throw new InvalidValue(`unknown TLS option "${value}"`);
+  if (name === undefined) throw new InvalidValue(`unknown TLS option ${quote(value)}`);
   return negate ? `-${name}` : name;
 }
 
@@ -297,7 +302,7 @@ export const ocspFlagNames: readonly string[] = [
 /** `OCSPflag = FLAG`, case-insensitive, returned upper-case. */
 export function parseOcspFlag(value: string): string {
   const name = parseChoiceQuiet(value, ocspFlagNames);
-  if (name === undefined) throw new InvalidValue(`unknown OCSP flag "${value}"`);
+  if (name === undefined) throw new InvalidValue(`unknown OCSP flag ${quote(value)}`);
   return name;
 }
 
@@ -316,7 +321,7 @@ export function parseProtocolName(value: string): string {
   if (/^[A-Za-z0-9_-]+$/.test(value)) return value.toLowerCase();
   if (/^@[a-z0-9._-]+\/[a-z0-9._-]+$/.test(value)) return value;
   if (/^(\.{0,2}\/)[^\s]+$/.test(value)) return value;
-  throw new InvalidValue(`invalid protocol name "${value}" (expected a name like smtp, an npm package or a path)`);
+  throw new InvalidValue(`invalid protocol name ${quote(value)} (expected a name like smtp, an npm package or a path)`);
 }
 
 /** `execArgs = $0 $1 ...`: split on any amount of whitespace; quoting is not supported (spec BUGS). */
@@ -327,6 +332,6 @@ export function parseExecArgs(value: string): string[] {
 /** `engineDefault = TASK_LIST`: a comma-separated list of tasks. */
 export function parseTaskList(value: string): string[] {
   const tasks = value.split(',').map((task) => task.trim());
-  if (tasks.some((task) => !/^[A-Za-z0-9_]+$/.test(task))) throw new InvalidValue(`invalid task list "${value}"`);
+  if (tasks.some((task) => !/^[A-Za-z0-9_]+$/.test(task))) throw new InvalidValue(`invalid task list ${quote(value)}`);
   return tasks.map((task) => task.toUpperCase());
 }

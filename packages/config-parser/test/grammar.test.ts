@@ -150,4 +150,14 @@ test(
   }, 2000),
 );
 
+test(
+  'a hostile long value is quoted in at most 80 characters',
+  timed(() => {
+    const error = parseFail(`${service}verify = ${'9'.repeat(10_000)}\n`);
+    assert.ok((error.issues[0]?.message.length ?? 0) < 140, error.issues[0]?.message);
+    const syntax = parseFail(`${service}${'x'.repeat(10_000)}\n`);
+    assert.ok((syntax.issues[0]?.message.length ?? 0) < 120);
+  }, 2000),
+);
+
 test.run();

@@ -86,7 +86,7 @@ test(
       service?.socket.map((entry) => entry.option),
       ['SO_REUSEADDR', 'TCP_NODELAY'],
     );
-    assert.equal(service?.debug, { facility: 'daemon', level: 3 });
+    assert.equal(service?.debug, { facility: 'local1', level: 3 });
     assert.is(service?.setuid, undefined);
   }, 2000),
 );
