@@ -1,5 +1,5 @@
 export { ConfigError, ConfigIssue, type ConfigIssueCode, type ConfigIssueInit } from './errors.js';
-export { loadConfig, type LoadOptions } from './load.js';
+export { diskReaders, loadConfig, type LoadOptions } from './load.js';
 export { describeOptions, findOption, optionRegistry, type OptionScope, type OptionSpec, type OptionValueContext } from './options.js';
 export { parseConfig, parseLimits, type ParseOptions } from './parse.js';
 export { defaultServicePorts, parseServicesFile } from './service-ports.js';

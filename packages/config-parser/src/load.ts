@@ -33,6 +33,14 @@ function listRegularFiles(directory: string): string[] {
 }
 
 /**
+ * `readFile`/`readDir` for `parseConfig` that read the local disk the way stunnel does (UTF-8 text; only the regular
+ * files of an include directory). For callers that read the main text themselves (e.g. from a file descriptor).
+ */
+export function diskReaders(): { readFile: (path: string) => string; readDir: (path: string) => string[] } {
+  return { readFile: (file) => readFileSync(file, 'utf8'), readDir: listRegularFiles };
+}
+
+/**
  * Read a configuration file from disk and parse it. `include` directories are read from disk too; a relative include
  * path is relative to the current directory, as in stunnel. Throws ConfigError (code ERR_TUNNEL_CONFIG) for every
  * problem, including a main file that cannot be read (issue code ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE, line 0).
@@ -50,8 +58,7 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
   }
   return parseConfig(text, {
     file: path,
-    readFile: (file) => readFileSync(file, 'utf8'),
-    readDir: listRegularFiles,
+    ...diskReaders(),
     servicePorts: servicePorts(options.servicesFile ?? '/etc/services'),
   });
 }

@@ -239,6 +239,8 @@ class ConfigReader {
         try {
           text = readFile(path);
         } catch (error) {
+          // stunnel reads only the regular files of the directory; a readDir that also lists subdirectories is tolerated.
+          if ((error as { code?: unknown }).code === 'EISDIR') continue;
           this.refuse('ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE', location, 'include', `cannot read ${quote(path)}: ${describe(error)}`);
           continue;
         }
@@ -280,6 +282,7 @@ class ConfigReader {
 
   private buildGlobals(): GlobalOptions {
     const globals: GlobalOptions = {
+      locations: {},
       debug: { facility: 'daemon', level: 5 },
       engineCtrl: [],
       fips: false,
@@ -302,6 +305,7 @@ class ConfigReader {
         this.report('ERR_TUNNEL_CONFIG_INVALID_VALUE', entry.location, spec.name, 'no engine was selected before it (engine = ENGINE_ID)');
         continue;
       }
+      globals.locations[spec.name] = entry.location;
       if (spec.name === 'engine' && String(entry.value).toLowerCase() !== 'auto') this.engineCount += 1;
       if (spec.repeatable) (target[spec.name] as unknown[]).push(entry.value);
       else target[spec.name] = entry.value;

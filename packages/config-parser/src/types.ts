@@ -77,6 +77,8 @@ export type SniConfig = { kind: 'slave'; parent: string; pattern: string; patter
 
 /** Options of the global section (before the first `[service]`). */
 export interface GlobalOptions {
+  /** Where each global option was last set, keyed by the option's canonical name. */
+  locations: Record<string, Location>;
   /** Unix only. */
   chroot?: string;
   compression?: CompressionMethod;

@@ -1,9 +1,9 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError, loadConfig, parseConfig } from '../src/index.js';
+import { ConfigError, diskReaders, loadConfig, parseConfig } from '../src/index.js';
 import { codes, memoryFs, parseFail, parseOk } from './helpers.js';
 
 test(
@@ -172,6 +172,26 @@ test(
     assert.is((error as ConfigError).issues[0]?.code, 'ERR_TUNNEL_CONFIG_INCLUDE_UNREADABLE');
     assert.is((error as ConfigError).issues[0]?.toString(), '/nonexistent/stunnel.conf:0: cannot read the file: ENOENT');
   }, 2000),
+);
+
+test(
+  'a readDir that lists subdirectories is tolerated: directories are skipped like stunnel does',
+  timed(async () => {
+    const dir = tempDir();
+    try {
+      mkdirSync(join(dir.path, 'inc', 'sub'), { recursive: true });
+      writeFileSync(join(dir.path, 'inc', 'a.conf'), '[s]\naccept = 1\nconnect = 2\ncert = c\n');
+      const config = parseConfig(`include = ${join(dir.path, 'inc')}\n`, {
+        file: 'main.conf',
+        readFile: diskReaders().readFile,
+        readDir: (path) => readdirSync(path),
+      });
+      assert.is(config.services.length, 1);
+      assert.equal(parseConfig(`include = ${join(dir.path, 'inc')}\n`, { file: 'main.conf', ...diskReaders() }).files.length, 2);
+    } finally {
+      dir.remove();
+    }
+  }, 5000),
 );
 
 test(

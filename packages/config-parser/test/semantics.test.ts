@@ -81,6 +81,7 @@ test(
     );
     assert.equal(config.globals.debug, { facility: 'local1', level: 6 });
     assert.is(config.globals.setuid, 'stunnel4');
+    assert.equal(config.globals.locations.setuid, { file: 'test.conf', line: 3 });
     const service = config.services[0];
     assert.equal(
       service?.socket.map((entry) => entry.option),
