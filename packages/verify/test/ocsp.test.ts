@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { listen, timed } from '@tunnel/testkit';
+import { listen, startProcess, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -271,6 +271,37 @@ test(
     assert.is(answer.status, 'revoked');
     assert.instance(answer.revokedAt, Date);
     assert.ok(answer.der.length > 0);
+  }, 30_000),
+);
+
+test(
+  'agrees with stunnel4 on OCSP = URL: the good client is accepted, the revoked one rejected',
+  timed(async () => {
+    const o = await ocspFixture();
+    const dir = o.ca.dir;
+    for (const [which, accepted] of [
+      ['good', true],
+      ['revoked', false],
+    ] as const) {
+      const conf = `${dir}/oracle-${which}.conf`;
+      const options = ['foreground = yes', 'pid =', 'debug = 7', '[s]', 'accept = 127.0.0.1:0', 'connect = 127.0.0.1:9'];
+      options.push(`cert = ${o.good.cert}`, `key = ${o.good.key}`, 'verify = 2', `CAfile = ${o.ca.cert}`, `OCSP = ${o.delegatedUrl}`);
+      writeFileSync(conf, `${options.join('\n')}\n`);
+      const stunnel = startProcess('stunnel4', [conf]);
+      try {
+        const port = (await stunnel.waitFor(/bound to 127\.0\.0\.1:(\d+)/, 5000))[1];
+        const client = startProcess('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-cert', o[which].cert, '-key', o[which].key]);
+        try {
+          const outcome = await stunnel.waitFor(/(TLS|SSL) accepted|Rejected by (CERT|OCSP)|SSL_accept: /, 8000);
+          assert.is(/accepted/.test(outcome[0]), accepted, `stunnel4 on ${which}`);
+        } finally {
+          await client.stop();
+        }
+      } finally {
+        await stunnel.stop();
+      }
+    }
+    assert.equal(await serverVerdicts((fx) => ({ OCSP: fx.delegatedUrl }), ['good', 'revoked']), ['ok', 'ERR_TUNNEL_VERIFY_OCSP_REVOKED']);
   }, 30_000),
 );
 
