@@ -89,6 +89,8 @@ class ConfigReader {
   private engineCount = 0;
   /** Sections (by index; -1 = global) where a line was refused: their services skip the semantic checks. */
   private readonly sectionsWithIssues = new Set<number>();
+  /** Reading order of every line read ("file:line" → sequence), to sort issues found later by where they point. */
+  private readonly lineOrder = new Map<string, number>();
 
   constructor(private readonly options: ParseOptions) {
     this.values = { servicePorts: options.servicePorts ?? defaultServicePorts };
@@ -106,7 +108,15 @@ class ConfigReader {
     } catch (error) {
       if (!(error instanceof TooManyIssues)) throw error;
     }
-    if (this.issues.length > 0 || config === undefined) throw new ConfigError(this.issues);
+    if (this.issues.length > 0 || config === undefined) {
+      const order = (issue: ConfigIssue): number => this.lineOrder.get(`${issue.file}:${issue.line}`) ?? Number.MAX_SAFE_INTEGER;
+      throw new ConfigError(
+        this.issues
+          .map((issue, index) => ({ issue, index }))
+          .sort((a, b) => order(a.issue) - order(b.issue) || a.index - b.index)
+          .map(({ issue }) => issue),
+      );
+    }
     return config;
   }
 
@@ -139,6 +149,7 @@ class ConfigReader {
   }
 
   private readLine(rawLine: string, location: Location): void {
+    this.lineOrder.set(`${location.file}:${location.line}`, this.lineOrder.size);
     if (rawLine.length > parseLimits.lineChars) {
       this.refuse('ERR_TUNNEL_CONFIG_TOO_LARGE', location, undefined, `line is longer than ${parseLimits.lineChars} characters`);
       return;

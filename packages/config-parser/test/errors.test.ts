@@ -37,6 +37,17 @@ test(
 );
 
 test(
+  'problems found after reading are sorted in among the others by the line they point at',
+  timed(() => {
+    const error = parseFail('[a]\naccept = 1\nconnect = 2\n[b]\naccept = 3\nconnect = 4\ncert = c\nbogus = 1\n');
+    assert.equal(
+      error.issues.map((issue) => `${issue.line} ${issue.code}`),
+      ['1 ERR_TUNNEL_CONFIG_NO_CERT', '8 ERR_TUNNEL_CONFIG_UNKNOWN_OPTION'],
+    );
+  }, 2000),
+);
+
+test(
   'issue.toString() is file:line: option: reason',
   timed(() => {
     const error = parseFail('[s]\naccept = 443\nconnect = 80\ncert = c.pem\nverify = 9\n', { file: '/etc/stunnel/x.conf' });

@@ -9,7 +9,7 @@ import { explainDisagreement } from './oracle/known.js';
 
 /**
  * A fixed subset of the oracle corpus with the verdicts Debian's stunnel4 5.68 gave (recorded by
- * `npx tsx test/oracle/oracle.ts --write-fixture`). parseConfig must agree, except where known.ts documents why not.
+ * `npx tsx test/oracle/oracle.ts --write`). parseConfig must agree, except where known.ts documents why not.
  */
 interface Recorded extends OracleCase {
   stunnel: 'accept' | 'reject';
