@@ -117,9 +117,17 @@ export function verifyChain(leaf: X509Certificate, untrusted: readonly X509Certi
   return path;
 }
 
-/** Levels 3 and 4: whether the peer certificate itself is installed locally (CAfile/CApath). */
+/**
+ * Levels 3 and 4: whether the peer certificate is installed locally (CAfile/CApath).
+ * As stunnel's cert_check_local: a store certificate with the same subject
+ * and the same public key matches (so a renewal with the same key still does).
+ */
 export function isLocallyInstalled(leaf: X509Certificate, store: TrustStore): boolean {
-  return isTrusted(leaf, store);
+  const subject = asPkijs(leaf).subject;
+  return store.certificates.some(
+    (candidate) =>
+      sameCertificate(candidate, leaf) || (asPkijs(candidate).subject.isEqual(subject) && candidate.publicKey.equals(leaf.publicKey)),
+  );
 }
 
 /** Level 4: only the peer certificate's own validity dates are checked. */

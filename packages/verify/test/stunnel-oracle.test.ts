@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProcess, timed } from '@tunnel/testkit';
+import { run, startProcess, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createPeerVerifier, type PeerVerifierOptions } from '../src/index.js';
@@ -127,7 +127,36 @@ const cases: Case[] = [
     (f) => present(f, f.expired),
     false,
   ],
+  [
+    'level 4 with a renewal of the client certificate (same subject and key) installed',
+    (f) => ['verify = 4', `CAfile = ${join(f.dir, 'renewed.pem')}`],
+    (f) => ({ verify: 4, CAfile: join(f.dir, 'renewed.pem') }),
+    (f) => ['-cert', f.client.cert, '-key', f.client.key],
+    true,
+  ],
 ];
+
+/** Re-signs the client's request: a new certificate (new serial) with the same subject and key. */
+async function renew(f: Fixture): Promise<void> {
+  const inter = f.inter.dir;
+  await run('openssl', [
+    'ca',
+    '-batch',
+    '-notext',
+    '-config',
+    join(inter, 'ca.cnf'),
+    '-in',
+    join(inter, 'client.csr'),
+    '-out',
+    join(f.dir, 'renewed.pem'),
+    '-extfile',
+    join(inter, 'client.ext'),
+  ]);
+}
+
+test.before(async () => {
+  await renew(await fixture());
+});
 
 cases.forEach(([name, stunnelOptions, ourOptions, peer, accepted], index) => {
   test(
