@@ -1,0 +1,180 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Duplex } from 'node:stream';
+import type { Config } from '@tunnel/config-parser';
+import { createTunnel, type LogLevel, serveConnection } from '@tunnel/core';
+import { dropPrivileges } from '@tunnel/os';
+import type { ConfigSource } from './args.js';
+import { BUILTIN_PROTOCOLS } from './builtins.js';
+import { type BuiltService, buildServices } from './build-services.js';
+import { notifyParentReady } from './daemon.js';
+import { CliError } from './errors.js';
+import { applyGlobalEffects, globalRefusals } from './global-options.js';
+import { type LogSinks, openLogSinks } from './log-sinks.js';
+import { readConfig } from './read-config.js';
+import { resolveProtocol } from './resolve-protocol.js';
+import { SetupError } from './setup-error.js';
+import { createServiceVerifier } from './verifier.js';
+
+/**
+ * How long SIGTERM/SIGINT/SIGQUIT wait for connections in flight before they
+ * are closed: listeners stop at once, transfers get this long to finish.
+ */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** A configuration turned into running parts, before anything listens. */
+export interface Prepared {
+  readonly config: Config;
+  readonly services: BuiltService[];
+}
+
+/** Parses the configuration and builds every service; throws ConfigError / SetupError with every problem. */
+export async function prepare(source: ConfigSource): Promise<Prepared> {
+  const { config, name } = await readConfig(source);
+  const refusals = globalRefusals(config);
+  const baseDir = source.kind === 'file' ? dirname(name) : process.cwd();
+  try {
+    const services = await buildServices(config, {
+      readFile: (path) => readFileSync(path),
+      resolveProtocol: (protocol) =>
+        resolveProtocol(protocol, { builtins: BUILTIN_PROTOCOLS, searchFrom: [baseDir, process.cwd()], baseDir }),
+      createVerifier: createServiceVerifier,
+    });
+    if (refusals.length > 0) throw new SetupError(refusals);
+    return { config, services };
+  } catch (error) {
+    if (error instanceof SetupError && refusals.length > 0) throw new SetupError([...refusals, ...error.issues]);
+    throw error;
+  }
+}
+
+/**
+ * Runs tunnel on a configuration until a shutdown signal: opens the log
+ * destinations, binds every service, writes the pid file, and handles
+ * SIGHUP (reload), SIGUSR1 (reopen the log) and SIGTERM/SIGQUIT/SIGINT.
+ * Resolves with the exit status.
+ */
+export async function runConfiguration(source: ConfigSource, preparedAlready?: Prepared): Promise<number> {
+  const prepared = preparedAlready ?? (await prepare(source));
+  const { config } = prepared;
+  const sinks = openLogSinks({
+    stderr: config.globals.foreground === true,
+    output: config.globals.output,
+    mode: config.globals.log,
+    syslog: config.globals.syslog,
+    ident: config.globals.service,
+    facility: config.globals.debug.facility,
+  });
+  const debug = config.globals.debug.level as LogLevel;
+  const say = (level: LogLevel, message: string) => {
+    if (level <= debug) sinks.write({ level, time: new Date(), id: undefined, service: undefined, message });
+  };
+  applyGlobalEffects(config, say);
+
+  if (config.inetd) return serveInetd(prepared, sinks);
+
+  const tunnel = createTunnel({ services: prepared.services.map((service) => service.options), logger: sinks, debug });
+  const pidFile = config.globals.pid === undefined || config.globals.pid === '' ? undefined : config.globals.pid;
+  let current = prepared;
+  let ready = false;
+  let stopRequested: NodeJS.Signals | undefined;
+  let stopping = false;
+  let resolveExit: (status: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => {
+    resolveExit = resolve;
+  });
+
+  const stop = async (signal: NodeJS.Signals) => {
+    stopRequested = signal;
+    // A signal during start-up is acted on once the listeners are up (below), never by the default action.
+    if (!ready || stopping) return;
+    stopping = true;
+    say(5, `Received signal ${signal}; terminating`);
+    await tunnel.close({ graceful: true, timeoutMs: SHUTDOWN_GRACE_MS });
+    if (pidFile !== undefined) removePidFile(pidFile, (message) => say(4, message));
+    await sinks.close();
+    resolveExit(0);
+  };
+  const reload = async () => {
+    if (!ready) return;
+    say(5, 'Received signal SIGHUP; reloading configuration');
+    try {
+      const next = await prepare(source);
+      warnAboutFixedGlobals(current.config, next.config, (message) => say(4, message));
+      await tunnel.reload(next.services.map((service) => service.options));
+      current = next;
+      say(5, 'Configuration reloaded');
+    } catch (error) {
+      say(3, `Reload failed, the old configuration stays in force: ${describe(error)}`);
+    }
+  };
+  // Handlers go in before anything is announced: a signal that arrives between "listening" and the
+  // handler would otherwise take the default action and kill the process.
+  const handlers: Array<[NodeJS.Signals, () => void]> = [
+    ['SIGTERM', () => void stop('SIGTERM')],
+    ['SIGINT', () => void stop('SIGINT')],
+    ['SIGQUIT', () => void stop('SIGQUIT')],
+    ['SIGHUP', () => void reload()],
+    [
+      'SIGUSR1',
+      () => {
+        sinks.reopen();
+        say(5, 'Log file reopened');
+      },
+    ],
+  ];
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+
+  try {
+    await tunnel.listen();
+  } catch (error) {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    await sinks.close();
+    throw error;
+  }
+  // stunnel's order: bind, chroot, pid file (inside the jail), then setgid/setuid.
+  if (config.globals.chroot !== undefined) dropPrivileges({ chroot: config.globals.chroot });
+  if (pidFile !== undefined) writeFileSync(pidFile, `${process.pid}\n`);
+  if (config.globals.setgid !== undefined || config.globals.setuid !== undefined) {
+    dropPrivileges({ group: config.globals.setgid, user: config.globals.setuid });
+  }
+  ready = true;
+  say(5, `Configuration successful; ${prepared.services.length} service(s) listening`);
+  notifyParentReady();
+  if (stopRequested !== undefined) void stop(stopRequested);
+  return exited;
+}
+
+/** inetd mode: the one connection is on stdin/stdout; tunnel serves it and exits. */
+async function serveInetd(prepared: Prepared, sinks: LogSinks): Promise<number> {
+  const service = prepared.services[0];
+  if (service === undefined) throw new CliError('ERR_TUNNEL_INETD', 'inetd mode needs the service options in the global section');
+  const stream = Duplex.from({ readable: process.stdin, writable: process.stdout });
+  const result = await serveConnection({ service: service.options, stream, logger: sinks });
+  await sinks.close();
+  return result.error === undefined ? 0 : 1;
+}
+
+/** stunnel keeps these globals from the first start across SIGHUP; say so when the new file changes them. */
+function warnAboutFixedGlobals(before: Config, after: Config, warn: (message: string) => void): void {
+  for (const option of ['chroot', 'foreground', 'pid', 'setgid', 'setuid'] as const) {
+    if (JSON.stringify(before.globals[option]) !== JSON.stringify(after.globals[option])) {
+      warn(`${option} cannot change on reload; the value from start-up stays in force until a restart`);
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof SetupError || (error as { issues?: unknown }).issues !== undefined) return (error as Error).message;
+  const code = (error as { code?: string }).code;
+  return code === undefined ? (error as Error).message : `${code}: ${(error as Error).message}`;
+}
+
+/** After setuid the pid file may no longer be removable (stunnel has the same limit); say so instead of failing the exit. */
+function removePidFile(path: string, warn: (message: string) => void): void {
+  try {
+    rmSync(path, { force: true });
+  } catch (error) {
+    warn(`cannot remove the pid file ${path}: ${(error as Error).message}`);
+  }
+}
