@@ -1,7 +1,9 @@
+import { checkService, type Finding } from './check-service.js';
 import { ConfigError, ConfigIssue, type ConfigIssueCode } from './errors.js';
 import { findOption, type OptionSpec } from './options.js';
 import { defaultServicePorts } from './service-ports.js';
-import type { Config, DebugLevel, GlobalOptions, Location, ServiceConfig, SniConfig } from './types.js';
+import { resolveSni, type SniLine } from './sni.js';
+import type { Config, DebugLevel, GlobalOptions, Location, ServiceConfig } from './types.js';
 import { InvalidValue, quote, type ValueContext } from './values.js';
 
 /** How `parseConfig` reads the text and the files `include` names. */
@@ -132,6 +134,17 @@ class ConfigReader {
   private refuse(code: ConfigIssueCode, location: Location, option: string | undefined, message: string): void {
     this.sectionsWithIssues.add(this.sections.length - 1);
     this.report(code, location, option, message);
+  }
+
+  private reportAll(findings: readonly Finding[]): void {
+    for (const finding of findings) this.report(finding.code, finding.location, finding.option, finding.message);
+  }
+
+  /** The sni lines of a service, waiting for its final `client` value. */
+  private takeSni(service: ServiceConfig): SniLine[] {
+    const lines = this.sniEntries.get(service) ?? [];
+    this.sniEntries.delete(service);
+    return lines.map((entry) => ({ raw: entry.raw, location: entry.location }));
   }
 
   private readText(text: string, file: string): void {
@@ -277,14 +290,16 @@ class ConfigReader {
         }
       }
       const service = this.buildService('inetd', { file: this.options.file, line: 1 }, defaults, globals.debug);
-      this.resolveSni(service, []);
-      if (!this.sectionsWithIssues.has(-1)) this.checkService(service, true);
+      this.reportAll(resolveSni(service, this.takeSni(service), []));
+      if (!this.sectionsWithIssues.has(-1)) this.reportAll(checkService(service, { inetd: true, engineCount: this.engineCount }));
       services.push(service);
     } else {
       for (const [index, section] of this.sections.entries()) {
         const service = this.buildService(section.name, section.location, [...defaults, ...section.entries], globals.debug);
-        this.resolveSni(service, services);
-        if (!this.sectionsWithIssues.has(-1) && !this.sectionsWithIssues.has(index)) this.checkService(service, false);
+        this.reportAll(resolveSni(service, this.takeSni(service), services));
+        if (!this.sectionsWithIssues.has(-1) && !this.sectionsWithIssues.has(index)) {
+          this.reportAll(checkService(service, { inetd: false, engineCount: this.engineCount }));
+        }
         services.push(service);
       }
     }
@@ -378,102 +393,6 @@ class ConfigReader {
     }
     this.sniEntries.set(service, sni);
     return service;
-  }
-
-  /**
-   * `sni` is read once the whole section is known, because `client` may come after it (spec "sni"): server mode takes
-   * SERVICE:PATTERN naming an earlier primary service, client mode takes the server name to send.
-   */
-  private resolveSni(service: ServiceConfig, earlier: readonly ServiceConfig[]): void {
-    const entries = this.sniEntries.get(service) ?? [];
-    this.sniEntries.delete(service);
-    const last = entries.at(-1);
-    if (last === undefined) return;
-    if (service.client) {
-      service.sni = { kind: 'client', name: last.raw };
-      return;
-    }
-    let sni: SniConfig | undefined;
-    for (const entry of entries) {
-      const colon = entry.raw.indexOf(':');
-      if (colon <= 0) {
-        this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', 'in server mode the value must be SERVICE_NAME:SERVER_NAME_PATTERN');
-        continue;
-      }
-      const parent = entry.raw.slice(0, colon);
-      const pattern = entry.raw.slice(colon + 1);
-      const primary = earlier.find((candidate) => candidate.name === parent);
-      if (primary === undefined) {
-        this.report(
-          'ERR_TUNNEL_CONFIG_SNI',
-          entry.location,
-          'sni',
-          `primary service [${quote(parent).slice(1, -1)}] is not defined before this section`,
-        );
-        continue;
-      }
-      if (primary.client) {
-        this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', `primary service [${quote(parent).slice(1, -1)}] is in client mode`);
-        continue;
-      }
-      if (sni === undefined) sni = { kind: 'slave', parent, pattern, patterns: [pattern] };
-      else if (sni.kind === 'slave' && sni.parent === parent) sni.patterns.push(pattern);
-      else this.report('ERR_TUNNEL_CONFIG_SNI', entry.location, 'sni', 'all sni lines of a section must name the same primary service');
-    }
-    if (sni !== undefined) service.sni = sni;
-  }
-
-  /** The pure checks stunnel 5.68 makes when it loads a service. */
-  private checkService(service: ServiceConfig, inetd: boolean): void {
-    const at = service.location;
-    const where = inetd ? 'inetd mode' : `service [${service.name}]`;
-    const slave = service.sni?.kind === 'slave';
-    // A socks server picks its upstream from the SOCKS request, so it is the service's second endpoint by itself.
-    const socksServer = !service.client && service.protocol === 'socks';
-    const hasTarget = service.connect.length > 0 || service.transparent === 'destination' || service.transparent === 'both';
-    const endpoints =
-      Number(service.accept.length > 0) + Number(slave) + Number(hasTarget) + Number(service.exec !== undefined) + Number(socksServer);
-    if (inetd && endpoints !== 1) {
-      this.report('ERR_TUNNEL_CONFIG_ENDPOINTS', at, undefined, `${where} must define exactly one of connect or exec`);
-    } else if (!inetd && endpoints !== 2) {
-      this.report(
-        'ERR_TUNNEL_CONFIG_ENDPOINTS',
-        at,
-        undefined,
-        `${where} must define two endpoints (accept or sni, and connect or exec; or exec and connect), found ${endpoints}`,
-      );
-    }
-    if (!service.client && service.cert === undefined && service.PSKsecrets === undefined) {
-      this.report('ERR_TUNNEL_CONFIG_NO_CERT', at, 'cert', `${where}: a TLS server needs a certificate (cert) or PSKsecrets`);
-    }
-    const verifying = (service.verify !== undefined && service.verify > 0) || service.verifyChain || service.verifyPeer;
-    if (verifying && service.CAfile === undefined && service.CApath === undefined && service.CAengine.length === 0) {
-      const option = service.verify !== undefined ? 'verify' : service.verifyChain ? 'verifyChain' : 'verifyPeer';
-      this.report('ERR_TUNNEL_CONFIG_NO_CA', service.locations[option] ?? at, option, 'needs CAfile, CApath or CAengine');
-    }
-    for (const option of ['checkHost', 'checkEmail', 'checkIP', 'redirect'] as const) {
-      if (service[option].length > 0 && !verifying) {
-        this.report(
-          'ERR_TUNNEL_CONFIG_NEEDS_VERIFY',
-          service.locations[option] ?? at,
-          option,
-          'needs verifyChain, verifyPeer or verify >= 1',
-        );
-      }
-    }
-    if (service.engineNum !== undefined && service.engineNum > this.engineCount) {
-      const defined = this.engineCount === 0 ? 'no engine is selected' : `only ${this.engineCount} engine(s) are selected`;
-      this.report('ERR_TUNNEL_CONFIG_INVALID_VALUE', service.locations.engineNum ?? at, 'engineNum', `${defined} in the global section`);
-    }
-    if ((service.ticketKeySecret === undefined) !== (service.ticketMacSecret === undefined)) {
-      const option = service.ticketKeySecret === undefined ? 'ticketMacSecret' : 'ticketKeySecret';
-      this.report(
-        'ERR_TUNNEL_CONFIG_TICKET_KEYS',
-        service.locations[option] ?? at,
-        option,
-        'ticketKeySecret and ticketMacSecret must be set together',
-      );
-    }
   }
 }
 
