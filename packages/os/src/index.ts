@@ -38,4 +38,5 @@ export { socketFd } from './fd.js';
 export { type SocketEndpoint, encodeSockaddr, decodeSockaddr, addressBytes, formatAddress } from './sockaddr.js';
 export { originalDestination } from './original-destination.js';
 export { setTransparent } from './transparent.js';
+export { listenSocket, type ListenSocketOptions } from './listen.js';
 export { connectSocket, connectTransparent, type ConnectSocketOptions } from './connect.js';

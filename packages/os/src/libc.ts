@@ -9,6 +9,7 @@ export interface Libc {
   getsockopt(fd: number, level: number, name: number, value: Buffer, length: number[]): number;
   bind(fd: number, address: Buffer, length: number): number;
   connect(fd: number, address: Buffer, length: number): number;
+  listen(fd: number, backlog: number): number;
   close(fd: number): number;
   chroot(path: string): number;
   /** poll(2) run on a koffi worker thread so that waiting for a connect never blocks the event loop. */
@@ -56,6 +57,7 @@ export function libc(what: string): Libc {
     getsockopt: lib.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)'),
     bind: lib.func('int bind(int fd, const void *address, uint32_t length)'),
     connect: lib.func('int connect(int fd, const void *address, uint32_t length)'),
+    listen: lib.func('int listen(int fd, int backlog)'),
     close: lib.func('int close(int fd)'),
     chroot: lib.func('int chroot(const char *path)'),
     pollAsync: (fds, count, timeoutMs) =>
