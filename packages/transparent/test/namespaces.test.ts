@@ -146,4 +146,17 @@ test(
   }, 20_000),
 );
 
+test(
+  'an upstream that silently drops SYNs fails within the connect time limit',
+  timed(async () => {
+    await lab.exec(lab.proxy, 'iptables', ['-A', 'OUTPUT', '-p', 'tcp', '-d', '10.77.2.2', '--dport', '9999', '-j', 'DROP']);
+    const proxy = await startProxy('source', ['10.77.2.2', '9999']);
+    const started = Date.now();
+    const result = await runClient('10.77.1.1', proxy.port);
+    assert.match(result.outcome, /^(closed|error ECONNRESET)$/);
+    assert.match(proxy.output(), /error ERR_TUNNEL_TRANSPARENT_CONNECT_FAILED cause ERR_TUNNEL_OS_CONNECT_TIMEOUT /);
+    assert.ok(Date.now() - started < 5000);
+  }, 20_000),
+);
+
 test.run();
