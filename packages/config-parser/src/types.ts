@@ -203,7 +203,7 @@ export interface ServiceConfig {
   retry: boolean;
   /** OpenSSL security level 0–5 (since 5.68). */
   securityLevel?: number;
-  /** Unix only: service name for TCP Wrappers; defaults to the global `service`. */
+  /** Unix only: service name for TCP Wrappers, when set in the section (otherwise `globals.service` applies). */
   service?: string;
   /** Unix only: owner of a Unix `accept` socket. */
   setuid?: string;
