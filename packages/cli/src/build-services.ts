@@ -1,7 +1,7 @@
 import type { Address, Config, Location, ServiceConfig } from '@tunnel/config-parser';
 import type { AcceptAddress, ConnectTarget, LogLevel, PeerVerifier, ServiceOptions, SniService, SniSlaveOptions } from '@tunnel/core';
 import type { Protocol, ProtocolOptions } from '@tunnel/protocol';
-import { refusalOf } from './refused-options.js';
+import { refusalOf } from './option-status.js';
 import { SetupError, type SetupIssue } from './setup-error.js';
 
 /** What `buildServices` needs from the outside world (files, plugins, certificate policy); tests pass their own. */
@@ -42,7 +42,7 @@ export async function buildServices(config: Config, environment: BuildEnvironmen
   const parts: Parts[] = [];
   for (const service of config.services) {
     for (const option of Object.keys(service.locations)) {
-      const why = refusalOf(option, service);
+      const why = refusalOf(option, (service as unknown as Record<string, unknown>)[option]);
       if (why !== undefined) report(service, option, 'ERR_TUNNEL_OPTION_REFUSED', why);
     }
     const part = await buildParts(service, config, environment, (option, code, message) => report(service, option, code, message));

@@ -1,61 +1,67 @@
 import { setFips } from 'node:crypto';
+import { chownSync } from 'node:fs';
 import type { Config, Location } from '@tunnel/config-parser';
 import type { LogLevel } from '@tunnel/core';
-import type { SetupIssue } from './setup-error.js';
+import { resolveGroup, resolveUser } from '@tunnel/os';
+import type { BuiltService } from './build-services.js';
+import { OPTION_STATUS, refusalOf } from './option-status.js';
+import { SetupError, type SetupIssue } from './setup-error.js';
 
 /** Where a global option was written; the parser records it per option. */
 function locate(config: Config, option: string): Location {
-  const recorded = (config.globals as { locations?: Record<string, Location> }).locations?.[option];
-  return recorded ?? { file: config.files[0] ?? 'configuration', line: 1 };
+  return config.globals.locations[option] ?? { file: config.files[0] ?? 'configuration', line: 1 };
 }
 
-const ENGINE_WHY = 'OpenSSL engines are not reachable from Node.js TLS (OpenSSL 3 deprecated engines); use PEM files';
-
-/** Global options this build refuses, each with file:line. */
+/** Global options this build refuses (see option-status.ts), each with file:line. */
 export function globalRefusals(config: Config): SetupIssue[] {
   const issues: SetupIssue[] = [];
-  const refuse = (option: string, message: string) => {
-    const where = locate(config, option);
-    issues.push({ code: 'ERR_TUNNEL_OPTION_REFUSED', file: where.file, line: where.line, option, message });
-  };
-  const { globals } = config;
-  if (globals.engine !== undefined) refuse('engine', ENGINE_WHY);
-  if (globals.engineCtrl.length > 0) refuse('engineCtrl', ENGINE_WHY);
-  if (globals.engineDefault !== undefined) refuse('engineDefault', ENGINE_WHY);
-  if (globals.socket.length > 0) refuse('socket', 'socket options are not supported yet');
+  for (const [option, where] of Object.entries(config.globals.locations)) {
+    const why = refusalOf(option, (config.globals as unknown as Record<string, unknown>)[option]);
+    if (why !== undefined) issues.push({ code: 'ERR_TUNNEL_OPTION_REFUSED', file: where.file, line: where.line, option, message: why });
+  }
   return issues;
+}
+
+/** The written options whose mechanism differs from stunnel's, with the note a log reader needs (logged once at start). */
+export function replacedOptionNotices(config: Config): string[] {
+  const written = [...Object.keys(config.globals.locations), ...config.services.flatMap((service) => Object.keys(service.locations))];
+  return [...new Set(written)].flatMap((option) => {
+    const status = OPTION_STATUS[option];
+    return status?.state === 'replaced' ? [`${option}: replaced: ${status.note}`] : [];
+  });
 }
 
 /**
  * Carries out the global options that act once at start-up, before any
- * listener: `fips`, and the random-seed options that OpenSSL 3 replaced.
+ * listener (`fips`), and logs a notice for each written option whose
+ * mechanism is replaced.
  */
 export function applyGlobalEffects(config: Config, say: (level: LogLevel, message: string) => void): void {
+  for (const notice of replacedOptionNotices(config)) say(5, notice);
   const { globals } = config;
   if (globals.fips) {
     try {
       setFips(true);
     } catch (error) {
-      throw Object.assign(
-        new Error(
-          `${format(locate(config, 'fips'))}: fips: FIPS mode is not available in this Node.js/OpenSSL build (${(error as Error).message})`,
-        ),
-        {
-          code: 'ERR_TUNNEL_FIPS_UNAVAILABLE',
-        },
-      );
-    }
-  }
-  for (const option of ['RNDbytes', 'RNDfile', 'EGD'] as const) {
-    if (globals[option] !== undefined) {
-      say(
-        5,
-        `${option}: replaced: OpenSSL 3 seeds its generator from the operating system (getrandom); no seed file or EGD socket is read`,
-      );
+      const where = locate(config, 'fips');
+      const message = `FIPS mode is not available in this Node.js/OpenSSL build (${(error as Error).message})`;
+      throw new SetupError([{ code: 'ERR_TUNNEL_FIPS_UNAVAILABLE', file: where.file, line: where.line, option: 'fips', message }]);
     }
   }
 }
 
-function format(location: Location): string {
-  return `${location.file}:${location.line}`;
+/**
+ * Service-level `setuid`/`setgid`: the owner and group of the service's Unix
+ * accept sockets, set once they exist (global `setuid`/`setgid` are the
+ * process's own, dropped after binding).
+ */
+export function applySocketOwnership(services: readonly BuiltService[]): void {
+  for (const { config, options } of services) {
+    if (config.setuid === undefined && config.setgid === undefined) continue;
+    const uid = config.setuid === undefined ? -1 : resolveUser(config.setuid);
+    const gid = config.setgid === undefined ? -1 : resolveGroup(config.setgid);
+    for (const address of options.accept) {
+      if ('path' in address) chownSync(address.path, uid, gid);
+    }
+  }
 }

@@ -9,7 +9,7 @@ import { BUILTIN_PROTOCOLS } from './builtins.js';
 import { type BuiltService, buildServices } from './build-services.js';
 import { notifyParentReady } from './daemon.js';
 import { CliError } from './errors.js';
-import { applyGlobalEffects, globalRefusals } from './global-options.js';
+import { applyGlobalEffects, applySocketOwnership, globalRefusals } from './global-options.js';
 import { type LogSinks, openLogSinks } from './log-sinks.js';
 import { readConfig } from './read-config.js';
 import { resolveProtocol } from './resolve-protocol.js';
@@ -132,6 +132,7 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
     await sinks.close();
     throw error;
   }
+  applySocketOwnership(prepared.services);
   // stunnel's order: bind, chroot, pid file (inside the jail), then setgid/setuid.
   if (config.globals.chroot !== undefined) dropPrivileges({ chroot: config.globals.chroot });
   if (pidFile !== undefined) writeFileSync(pidFile, `${process.pid}\n`);

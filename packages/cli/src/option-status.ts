@@ -1,0 +1,149 @@
+/**
+ * The state of every configuration option in this build — the single source
+ * of the README's option table and of the refusals `tunnel` reports.
+ *
+ * - `supported`: behaves as the stunnel manual says.
+ * - `replaced`: same intent, another mechanism (the note says which).
+ * - `refused`: a configuration that asks for it is rejected with
+ *   `file:line: option: reason`. `refuseWhen` narrows the refusal to values
+ *   that ask for something (so `libwrap = no` passes where `libwrap = yes`
+ *   would be refused); without it any use is refused.
+ */
+export type OptionState = 'supported' | 'replaced' | 'refused';
+
+export interface OptionStatus {
+  readonly state: OptionState;
+  /** One line for the README table; for refused options, the reason the user reads. */
+  readonly note: string;
+  /** For refused options: which parsed values are refused (default: any value that was written). */
+  readonly refuseWhen?: (value: unknown) => boolean;
+}
+
+const supported = (note: string): OptionStatus => ({ state: 'supported', note });
+const replaced = (note: string): OptionStatus => ({ state: 'replaced', note });
+const refused = (note: string, refuseWhen?: (value: unknown) => boolean): OptionStatus =>
+  refuseWhen === undefined ? { state: 'refused', note } : { state: 'refused', note, refuseWhen };
+
+const nonEmpty = (value: unknown) => Array.isArray(value) && value.length > 0;
+const isTrue = (value: unknown) => value === true;
+
+const ENGINES = 'OpenSSL engines are not reachable from Node.js TLS (OpenSSL 3 deprecated them); use PEM files';
+const WINDOWS = 'Windows GUI only; has no meaning on Unix';
+const RANDOM =
+  'OpenSSL 3 seeds its generator from the operating system (getrandom); no seed file or EGD socket is read — a notice is logged';
+const EXEC = 'running a program per connection is not supported yet; use connect';
+
+/** Every option the parser knows, by its canonical name. A test checks this table against the parser's registry. */
+export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
+  // Global options
+  chroot: supported('after every listener is bound; CApath, CRLpath, pid and exec paths are then inside the jail'),
+  compression: replaced(
+    'modern OpenSSL has no TLS compression: a deflate/zlib stream stage inside TLS, flushed per write; both ends must be tunnel',
+  ),
+  debug: supported('`[FACILITY.]LEVEL`, globally and per service'),
+  EGD: replaced(RANDOM),
+  engine: refused(ENGINES),
+  engineCtrl: refused(ENGINES, nonEmpty),
+  engineDefault: refused(ENGINES),
+  fips: supported('`fips = yes` switches OpenSSL to FIPS mode; a clear error where the build has no FIPS provider'),
+  foreground: supported(
+    '`no` detaches (a new session; the command returns once the background process listens), `yes` also logs to stderr, `quiet` does not',
+  ),
+  iconActive: refused(WINDOWS),
+  iconError: refused(WINDOWS),
+  iconIdle: refused(WINDOWS),
+  taskbar: refused(WINDOWS),
+  log: supported('`append` or `overwrite` for `output`, also on SIGUSR1 reopen'),
+  output: supported('log file; `/dev/stdout` works'),
+  pid: supported('written once every listener is up, removed at exit; empty means none'),
+  RNDbytes: replaced(RANDOM),
+  RNDfile: replaced(RANDOM),
+  RNDoverwrite: replaced(RANDOM),
+  service: supported('the syslog ident'),
+  socket: refused('socket options are not supported yet', nonEmpty),
+  syslog: supported("through the system's `logger` program to the local syslog, with the facility of `debug`"),
+  include: supported('files of the directory in ascending order; loops and unreadable paths are errors'),
+  setuid: supported('global: the process user, switched after binding and the pid file; in a service: the owner of its Unix accept socket'),
+  setgid: supported(
+    'global: the process group, switched after binding, supplementary groups cleared; in a service: the group of its Unix accept socket',
+  ),
+
+  // Service-level options
+  accept: supported('port, host:port, IPv6 (`:::port`), Unix socket path; several lines (5.68)'),
+  CAfile: supported('PEM bundle'),
+  CApath: supported('hashed directory as `openssl rehash` writes it'),
+  cert: supported('PEM chain; may hold the key first and DH parameters'),
+  checkEmail: supported('several allowed; any match accepts'),
+  checkHost: supported('several allowed; any match accepts'),
+  checkIP: supported('several allowed; any match accepts'),
+  ciphers: supported('OpenSSL cipher list for TLS ≤ 1.2'),
+  ciphersuites: supported('TLS 1.3 suites (5.68)'),
+  client: supported('client or server mode'),
+  config: refused('OpenSSL SSL_CONF commands are not supported yet; use ciphers, ciphersuites, curves and sslVersionMin/Max', nonEmpty),
+  connect: supported('several targets; names resolving to several addresses are all tried'),
+  CRLfile: supported('revoked peers rejected; an expired CRL fails verification as in OpenSSL'),
+  CRLpath: supported('hashed directory (`XXXXXXXX.r0`)'),
+  curves: supported('`curve` (5.28) and `curves` (5.68), colon-separated'),
+  logId: supported('`sequential`, `unique`, `thread` (the connection number: connections are async tasks, not threads), `process`'),
+  delay: supported('resolve at connect time; engaged automatically when start-up resolution fails'),
+  engineId: refused(ENGINES),
+  engineNum: refused(ENGINES),
+  exec: refused(EXEC),
+  execArgs: refused(EXEC),
+  failover: supported('`rr` (the 5.28 default) or `prio`'),
+  ident: refused('ident (RFC 1413) checks are not supported yet'),
+  key: supported('defaults to the key in `cert`'),
+  libwrap: refused('TCP-wrappers access control is not supported yet', isTrue),
+  local: supported('source address of upstream connections'),
+  sni: supported('client: the name sent (empty sends none); server: `master:pattern` slave services with `*.` patterns'),
+  OCSP: supported('HTTP POST to the responder; signature, responder authority, validity and nonce checked'),
+  OCSPaia: supported('responder from the certificate’s AIA extension'),
+  OCSPflag: supported('every OpenSSL flag name; those OpenSSL itself ignores for responses are documented in @tunnel/verify'),
+  OCSPnonce: supported('nonce sent and checked'),
+  options: supported('OpenSSL option names without `SSL_OP_`; a leading `-` clears; defaults NO_SSLv2, NO_SSLv3'),
+  protocol: supported('smtp, imap, pop3, nntp, pgsql, cifs, socks, connect, proxy, and third-party plugins'),
+  protocolAuthentication: supported('connect: basic, ntlm; smtp: plain, login'),
+  protocolDomain: supported('NTLM domain for connect'),
+  protocolHeader: supported('extra CONNECT request headers (5.68)'),
+  protocolHost: supported('connect: the host to reach through the proxy; smtp: the EHLO name'),
+  protocolPassword: supported('for protocolAuthentication'),
+  protocolUsername: supported('for protocolAuthentication'),
+  PSKidentity: refused('TLS-PSK is not supported yet'),
+  PSKsecrets: refused('TLS-PSK is not supported yet'),
+  pty: refused(EXEC, isTrue),
+  redirect: supported('server mode: a client whose certificate fails verification goes to these targets'),
+  renegotiation: supported('`no` refuses TLS ≤ 1.2 renegotiation'),
+  reset: supported('close with TCP RST on errors'),
+  retry: refused(EXEC, isTrue),
+  requireCert: supported('with verifyChain/verifyPeer, mapped onto the verify levels as stunnel 5.68 does'),
+  securityLevel: replaced('appended to the cipher list as `@SECLEVEL=N`'),
+  sessionCacheSize: refused(
+    "Node.js does not bound OpenSSL's session cache; only the default (1000) is accepted",
+    (value) => value !== 1000,
+  ),
+  sessionCacheTimeout: supported('TLS session and ticket lifetime'),
+  sessiond: refused('a shared session cache server is not supported yet'),
+  sessionResume: refused('turning session resumption off is not supported yet', (value) => value === false),
+  sslVersion: supported('all, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3; SSLv2 and SSLv3 are refused (broken, and absent from OpenSSL 3)'),
+  sslVersionMax: supported('TLSv1 … TLSv1.3 (5.68)'),
+  sslVersionMin: supported('TLSv1 … TLSv1.3 (5.68)'),
+  stack: replaced('connections are async tasks, not threads, so there is no per-connection stack to size; a notice is logged'),
+  ticketKeySecret: refused('shared session ticket keys are not supported yet'),
+  ticketMacSecret: refused('shared session ticket keys are not supported yet'),
+  TIMEOUTbusy: supported('default 300 s'),
+  TIMEOUTclose: supported('default 60 s'),
+  TIMEOUTconnect: supported('default 10 s'),
+  TIMEOUTidle: supported('default 43200 s'),
+  transparent: refused('transparent proxying is not supported yet', (value) => value !== 'none'),
+  verify: supported('levels 0–4 exactly as the manual says; default none'),
+  verifyChain: supported('mapped onto the verify levels as stunnel 5.68 does'),
+  verifyPeer: supported('mapped onto the verify levels as stunnel 5.68 does'),
+  CAengine: refused(ENGINES, nonEmpty),
+};
+
+/** The reason a written option is refused, or undefined when this build carries it out. */
+export function refusalOf(option: string, value: unknown): string | undefined {
+  const status = OPTION_STATUS[option];
+  if (status?.state !== 'refused') return undefined;
+  return status.refuseWhen === undefined || status.refuseWhen(value) ? status.note : undefined;
+}
