@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { type Config, parseConfig } from '@tunnel/config-parser';
+import { type Config, diskReaders, parseConfig } from '@tunnel/config-parser';
 import type { ConfigSource } from './args.js';
 import { CliError } from './errors.js';
 
@@ -20,11 +20,7 @@ export async function readConfig(source: ConfigSource): Promise<{ config: Config
       cause: error,
     });
   }
-  const config = parseConfig(text, {
-    file: name,
-    readFile: (path) => readFileSync(path, 'utf8'),
-    readDir: (path) => readdirSync(path),
-  });
+  const config = parseConfig(text, { file: name, ...diskReaders() });
   return { config, text, name };
 }
 

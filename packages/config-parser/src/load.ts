@@ -33,11 +33,15 @@ function listRegularFiles(directory: string): string[] {
 }
 
 /**
- * `readFile`/`readDir` for `parseConfig` that read the local disk the way stunnel does (UTF-8 text; only the regular
- * files of an include directory). For callers that read the main text themselves (e.g. from a file descriptor).
+ * `readFile`/`readDir`/`servicePorts` for `parseConfig` that read the local disk the way stunnel does (UTF-8 text; only the regular
+ * files of an include directory; port names from /etc/services). For callers that read the main text themselves (e.g. -fd).
  */
-export function diskReaders(): { readFile: (path: string) => string; readDir: (path: string) => string[] } {
-  return { readFile: (file) => readFileSync(file, 'utf8'), readDir: listRegularFiles };
+export function diskReaders(servicesFile = '/etc/services'): {
+  readFile: (path: string) => string;
+  readDir: (path: string) => string[];
+  servicePorts: ReadonlyMap<string, number>;
+} {
+  return { readFile: (file) => readFileSync(file, 'utf8'), readDir: listRegularFiles, servicePorts: servicePorts(servicesFile) };
 }
 
 /**
