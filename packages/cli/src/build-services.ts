@@ -166,7 +166,8 @@ async function buildParts(
     key,
     ciphers,
     ciphersuites: service.ciphersuites,
-    curve: service.curves,
+    // The 5.28 manual's default; 5.68 offers X25519 first (see docs/differences.md).
+    curve: service.curves ?? 'prime256v1',
     sslVersion: service.sslVersion,
     sslVersionMin: service.sslVersionMin as SniSlaveOptions['sslVersionMin'],
     sslVersionMax: service.sslVersionMax as SniSlaveOptions['sslVersionMax'],
@@ -194,10 +195,10 @@ async function buildParts(
   return { config: service, slave, rest };
 }
 
-/** `accept = PORT` listens on every address; a path is a Unix socket. */
+/** `accept = PORT` listens on all IPv4 addresses, as the manual says (write `:::PORT` for IPv6); a path is a Unix socket. */
 export function toAcceptAddress(address: Address): AcceptAddress {
   if (address.kind === 'unix') return { path: address.path };
-  return address.host === undefined ? { port: address.port } : { host: address.host, port: address.port };
+  return { host: address.host ?? '0.0.0.0', port: address.port };
 }
 
 /** `connect = PORT` means this host, as in stunnel. */
