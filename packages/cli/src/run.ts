@@ -14,6 +14,7 @@ import { type LogSinks, openLogSinks } from './log-sinks.js';
 import { readConfig } from './read-config.js';
 import { resolveProtocol } from './resolve-protocol.js';
 import { SetupError } from './setup-error.js';
+import { securityWarnings } from './warnings.js';
 import { createServiceVerifier } from './verifier.js';
 
 /**
@@ -70,6 +71,7 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
     if (level <= debug) sinks.write({ level, time: new Date(), id: undefined, service: undefined, message });
   };
   applyGlobalEffects(config, say);
+  for (const warning of securityWarnings(config.services)) say(4, warning);
 
   if (config.inetd) return serveInetd(prepared, sinks);
 
