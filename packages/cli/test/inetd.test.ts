@@ -21,33 +21,44 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('inetd mode: socat hands each accepted connection to tunnel on stdin/stdout, and TLS flows to the backend', timed(async () => {
-  const echo = await echoServer();
-  const conf = writeConfig(join(dir.path, 'inetd.conf'), [
-    'foreground = quiet',
-    'syslog = no',
-    `output = ${join(dir.path, 'inetd.log')}`,
-    `connect = 127.0.0.1:${echo.port}`,
-    `cert = ${pki.combined('server')}`,
-  ]);
-  const port = await freePort();
-  const command = [process.execPath, ...NODE_ARGS, conf].join(' ');
-  const launcher = startProcess('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `EXEC:${command}`]);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    for (const round of [1, 2]) {
-      const client = startProcess('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', pki.ca, '-verify_return_error', '-ign_eof']);
-      try {
-        client.child.stdin?.write(`inetd round ${round}\n`);
-        await client.waitFor(new RegExp(`Verify return code: 0[\\s\\S]*inetd round ${round}`), 15_000);
-      } finally {
-        await client.stop();
+test(
+  'inetd mode: socat hands each accepted connection to tunnel on stdin/stdout, and TLS flows to the backend',
+  timed(async () => {
+    const echo = await echoServer();
+    const conf = writeConfig(join(dir.path, 'inetd.conf'), [
+      'foreground = quiet',
+      'syslog = no',
+      `output = ${join(dir.path, 'inetd.log')}`,
+      `connect = 127.0.0.1:${echo.port}`,
+      `cert = ${pki.combined('server')}`,
+    ]);
+    const port = await freePort();
+    const command = [process.execPath, ...NODE_ARGS, conf].join(' ');
+    const launcher = startProcess('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `EXEC:${command}`]);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const round of [1, 2]) {
+        const client = startProcess('openssl', [
+          's_client',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-CAfile',
+          pki.ca,
+          '-verify_return_error',
+          '-ign_eof',
+        ]);
+        try {
+          client.child.stdin?.write(`inetd round ${round}\n`);
+          await client.waitFor(new RegExp(`Verify return code: 0[\\s\\S]*inetd round ${round}`), 15_000);
+        } finally {
+          await client.stop();
+        }
       }
+    } finally {
+      await launcher.stop();
+      await echo.close();
     }
-  } finally {
-    await launcher.stop();
-    await echo.close();
-  }
-}, 45_000));
+  }, 45_000),
+);
 
 test.run();
