@@ -16,6 +16,8 @@ export interface LogSinkOptions {
   readonly ident: string;
   /** The facility of `debug = FACILITY.LEVEL`. */
   readonly facility: string;
+  /** The syslog socket; default the system's (/dev/log). `TUNNEL_SYSLOG_SOCKET` sets it from the environment. */
+  readonly syslogSocket?: string | undefined;
 }
 
 /** The running log destinations. */
@@ -70,7 +72,8 @@ export function openLogSinks(options: LogSinkOptions): LogSinks {
 
   let syslog: ChildProcess | undefined;
   if (options.syslog) {
-    syslog = spawn('logger', ['--prio-prefix', '--socket-errors=off', '-t', options.ident, `--id=${process.pid}`], {
+    const socket = options.syslogSocket === undefined ? [] : ['-u', options.syslogSocket];
+    syslog = spawn('logger', ['--prio-prefix', '--socket-errors=off', ...socket, '-t', options.ident, `--id=${process.pid}`], {
       stdio: ['pipe', 'ignore', 'ignore'],
     });
     syslog.on('error', (error) => {

@@ -65,6 +65,7 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
     syslog: config.globals.syslog,
     ident: config.globals.service,
     facility: config.globals.debug.facility,
+    syslogSocket: process.env.TUNNEL_SYSLOG_SOCKET,
   });
   const debug = config.globals.debug.level as LogLevel;
   const say = (level: LogLevel, message: string) => {
