@@ -1,0 +1,155 @@
+import type { Duplex } from 'node:stream';
+import { ProtocolError } from '@tunnel/protocol';
+import { socketPair, timed, withTimeout } from '@tunnel/testkit';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { acceptTlsRequest, EMPTY_SESSION_REQUEST, RESPONSE_USE_SSL, SESSION_REQUEST } from '../src/index.js';
+
+// Property-based fuzzing of the cifs server negotiator against a hostile peer. The seed is fixed so CI always feeds the
+// same inputs; scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
+const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
+const CODES: ReadonlySet<string> = new Set([
+  'ERR_TUNNEL_CIFS_TOO_LONG',
+  'ERR_TUNNEL_CIFS_NOT_SESSION_REQUEST',
+  'ERR_TUNNEL_CIFS_UNEXPECTED_DATA',
+  'ERR_TUNNEL_PEER_CLOSED',
+  'ERR_TUNNEL_ABORTED',
+]);
+const VALID: readonly Buffer[] = (() => {
+  const names = Buffer.alloc(68, 0x41);
+  const named = Buffer.concat([Buffer.from([SESSION_REQUEST, 0, 0, names.length]), names]);
+  return [EMPTY_SESSION_REQUEST, named, Buffer.from([0x85, 0, 0, 0]), Buffer.from([SESSION_REQUEST, 0, 0, 125])];
+})();
+const cuts = fc.array(fc.nat({ max: 1024 }), { maxLength: 16 });
+const negotiate = (stream: Duplex, signal: AbortSignal): Promise<unknown> => acceptTlsRequest(stream, { signal });
+
+/** Cuts `data` at the given offsets (taken modulo its length) into chunks, in order. */
+function chunk(data: Buffer, cuts: readonly number[]): Buffer[] {
+  if (data.length === 0) return [];
+  const points = [...new Set(cuts.map((cut) => cut % data.length))].filter((cut) => cut > 0).sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let start = 0;
+  for (const point of points) {
+    chunks.push(data.subarray(start, point));
+    start = point;
+  }
+  chunks.push(data.subarray(start));
+  return chunks;
+}
+
+/** A valid message with some bytes overwritten, then arbitrary bytes appended: inputs that get past the first checks. */
+const mutated = (valid: readonly Buffer[]) =>
+  fc
+    .tuple(
+      fc.constantFrom(...valid),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      fc.uint8Array({ maxLength: 40 }),
+    )
+    .map(([message, edits, tail]) => {
+      const copy = Buffer.from(message);
+      for (const [at, value] of edits) if (copy.length > 0) copy[at % copy.length] = value;
+      return Buffer.concat([copy, tail]);
+    });
+
+/**
+ * One hostile peer: `wire` arrives in chunks (one per event-loop turn); then the peer either closes its side or goes
+ * silent until the connection's signal fires (what core's TIMEOUTbusy does). The negotiator must settle within 2 s,
+ * resolving or rejecting with a ProtocolError whose code is one of `codes`.
+ */
+async function hostilePeer(
+  negotiate: (stream: Duplex, signal: AbortSignal) => Promise<unknown>,
+  codes: ReadonlySet<string>,
+  wire: Buffer,
+  cuts: readonly number[],
+  closes: boolean,
+): Promise<void> {
+  figures.inputs += 1;
+  const [peer, local] = socketPair();
+  const abort = new AbortController();
+  const settled = negotiate(local, abort.signal).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  for (const piece of chunk(wire, cuts)) {
+    peer.write(piece);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (closes) peer.end();
+  else setTimeout(() => abort.abort(new ProtocolError('ERR_TUNNEL_ABORTED', 'TIMEOUTbusy (fuzz)')), 5);
+  try {
+    const error = await withTimeout(settled, 2000, 'the negotiation');
+    if (error === undefined) {
+      figures.accepted += 1;
+      return;
+    }
+    if (!(error instanceof ProtocolError) || !codes.has(error.code)) {
+      throw new Error(`escaped: ${String(error)} (code ${(error as { code?: unknown }).code})`, { cause: error });
+    }
+    figures.refused += 1;
+  } catch (error) {
+    figures.crashes += 1;
+    throw error;
+  } finally {
+    abort.abort();
+    peer.destroy();
+    local.destroy();
+  }
+}
+
+test(
+  'arbitrary bytes from the peer: the negotiation settles with success or a coded ProtocolError, never hangs',
+  timed(async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), cuts, fc.boolean(), (bytes, cutPoints, closes) =>
+        hostilePeer(negotiate, CODES, Buffer.from(bytes), cutPoints, closes),
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, 30_000),
+);
+
+test(
+  'mutated valid messages from the peer: the negotiation settles with success or a coded ProtocolError, never hangs',
+  timed(async () => {
+    await fc.assert(
+      fc.asyncProperty(mutated(VALID), cuts, fc.boolean(), (wire, cutPoints, closes) =>
+        hostilePeer(negotiate, CODES, wire, cutPoints, closes),
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, 30_000),
+);
+
+test(
+  'a session request with any body of at most 124 bytes, in any chunking, is answered "use SSL"',
+  timed(async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 124 }), cuts, async (body, cutPoints) => {
+        figures.inputs += 1;
+        const [peer, local] = socketPair();
+        const running = acceptTlsRequest(local);
+        for (const piece of chunk(Buffer.concat([Buffer.from([SESSION_REQUEST, 0, 0, body.length]), body]), cutPoints)) {
+          peer.write(piece);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await withTimeout(running, 2000, 'the negotiation');
+        assert.equal(peer.read(), RESPONSE_USE_SSL);
+        figures.accepted += 1;
+        peer.destroy();
+        local.destroy();
+      }),
+      { seed: SEED, numRuns: Math.min(RUNS, 200) },
+    );
+  }, 30_000),
+);
+
+test.after(() => {
+  console.log(
+    `fuzz cifs server negotiator: seed ${SEED}, ${figures.inputs} inputs tried, ${figures.accepted} accepted, ${figures.refused} refused with a code, ${figures.crashes} crashes`,
+  );
+});
+
+test.run();

@@ -1,0 +1,163 @@
+import type { Duplex } from 'node:stream';
+import { ProtocolError } from '@tunnel/protocol';
+import { socketPair, timed, withTimeout } from '@tunnel/testkit';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MAX_REPLY_LENGTH, parseReply, startTlsClient } from '../src/index.js';
+
+// Property-based fuzzing of the nntp client reply parsing against a hostile peer. The seed is fixed so CI always feeds the
+// same inputs; scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
+const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
+const CODES: ReadonlySet<string> = new Set([
+  'ERR_TUNNEL_NNTP_BAD_REPLY',
+  'ERR_TUNNEL_NNTP_BAD_GREETING',
+  'ERR_TUNNEL_NNTP_NO_STARTTLS',
+  'ERR_TUNNEL_NNTP_PLAINTEXT_AFTER_STARTTLS',
+  'ERR_TUNNEL_LINE_TOO_LONG',
+  'ERR_TUNNEL_PEER_CLOSED',
+  'ERR_TUNNEL_ABORTED',
+]);
+const VALID: readonly Buffer[] = [
+  Buffer.from('200 news.example ready\r\n382 Continue with TLS negotiation\r\n'),
+  Buffer.from('201 no posting\r\n382 go\r\n'),
+  Buffer.from('200 x\n580 Can not initiate TLS negotiation\r\n'),
+  Buffer.from('400 service temporarily unavailable\r\n'),
+  Buffer.from(`200 ${'x'.repeat(MAX_REPLY_LENGTH - 6)}\r\n382 go\r\n`),
+];
+const cuts = fc.array(fc.nat({ max: 1024 }), { maxLength: 16 });
+const negotiate = (stream: Duplex, signal: AbortSignal): Promise<unknown> => startTlsClient(stream, { signal });
+
+/** Cuts `data` at the given offsets (taken modulo its length) into chunks, in order. */
+function chunk(data: Buffer, cuts: readonly number[]): Buffer[] {
+  if (data.length === 0) return [];
+  const points = [...new Set(cuts.map((cut) => cut % data.length))].filter((cut) => cut > 0).sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let start = 0;
+  for (const point of points) {
+    chunks.push(data.subarray(start, point));
+    start = point;
+  }
+  chunks.push(data.subarray(start));
+  return chunks;
+}
+
+/** A valid message with some bytes overwritten, then arbitrary bytes appended: inputs that get past the first checks. */
+const mutated = (valid: readonly Buffer[]) =>
+  fc
+    .tuple(
+      fc.constantFrom(...valid),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      fc.uint8Array({ maxLength: 40 }),
+    )
+    .map(([message, edits, tail]) => {
+      const copy = Buffer.from(message);
+      for (const [at, value] of edits) if (copy.length > 0) copy[at % copy.length] = value;
+      return Buffer.concat([copy, tail]);
+    });
+
+/**
+ * One hostile peer: `wire` arrives in chunks (one per event-loop turn); then the peer either closes its side or goes
+ * silent until the connection's signal fires (what core's TIMEOUTbusy does). The negotiator must settle within 2 s,
+ * resolving or rejecting with a ProtocolError whose code is one of `codes`.
+ */
+async function hostilePeer(
+  negotiate: (stream: Duplex, signal: AbortSignal) => Promise<unknown>,
+  codes: ReadonlySet<string>,
+  wire: Buffer,
+  cuts: readonly number[],
+  closes: boolean,
+): Promise<void> {
+  figures.inputs += 1;
+  const [peer, local] = socketPair();
+  const abort = new AbortController();
+  const settled = negotiate(local, abort.signal).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  for (const piece of chunk(wire, cuts)) {
+    peer.write(piece);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (closes) peer.end();
+  else setTimeout(() => abort.abort(new ProtocolError('ERR_TUNNEL_ABORTED', 'TIMEOUTbusy (fuzz)')), 5);
+  try {
+    const error = await withTimeout(settled, 2000, 'the negotiation');
+    if (error === undefined) {
+      figures.accepted += 1;
+      return;
+    }
+    if (!(error instanceof ProtocolError) || !codes.has(error.code)) {
+      throw new Error(`escaped: ${String(error)} (code ${(error as { code?: unknown }).code})`, { cause: error });
+    }
+    figures.refused += 1;
+  } catch (error) {
+    figures.crashes += 1;
+    throw error;
+  } finally {
+    abort.abort();
+    peer.destroy();
+    local.destroy();
+  }
+}
+
+test(
+  'arbitrary bytes from the peer: the negotiation settles with success or a coded ProtocolError, never hangs',
+  timed(async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), cuts, fc.boolean(), (bytes, cutPoints, closes) =>
+        hostilePeer(negotiate, CODES, Buffer.from(bytes), cutPoints, closes),
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, 30_000),
+);
+
+test(
+  'mutated valid messages from the peer: the negotiation settles with success or a coded ProtocolError, never hangs',
+  timed(async () => {
+    await fc.assert(
+      fc.asyncProperty(mutated(VALID), cuts, fc.boolean(), (wire, cutPoints, closes) =>
+        hostilePeer(negotiate, CODES, wire, cutPoints, closes),
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, 30_000),
+);
+
+test(
+  'parseReply on any string returns a 100-599 code or throws ERR_TUNNEL_NNTP_BAD_REPLY with a printable reply',
+  timed(async () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.stringMatching(/^[0-9]{3}[ -~\t\r]{0,20}$/)), (line) => {
+        figures.inputs += 1;
+        try {
+          const reply = parseReply(line);
+          assert.ok(reply.code >= 100 && reply.code <= 599);
+          assert.is(`${reply.code}${reply.text === '' ? '' : ` ${reply.text}`}`, line.length === 4 ? line.slice(0, 3) : line);
+          figures.accepted += 1;
+        } catch (error) {
+          if (!(error instanceof ProtocolError) || error.code !== 'ERR_TUNNEL_NNTP_BAD_REPLY') {
+            figures.crashes += 1;
+            throw error;
+          }
+          // The reply kept for logs is escaped: no control character can forge a log line.
+          const reply = (error as ProtocolError & { reply: string }).reply;
+          assert.ok(![...reply].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f), reply);
+          figures.refused += 1;
+        }
+      }),
+      { seed: SEED, numRuns: RUNS * 4 },
+    );
+  }, 30_000),
+);
+
+test.after(() => {
+  console.log(
+    `fuzz nntp client reply parsing: seed ${SEED}, ${figures.inputs} inputs tried, ${figures.accepted} accepted, ${figures.refused} refused with a code, ${figures.crashes} crashes`,
+  );
+});
+
+test.run();

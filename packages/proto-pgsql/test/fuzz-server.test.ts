@@ -1,0 +1,168 @@
+import type { Duplex } from 'node:stream';
+import { ProtocolError } from '@tunnel/protocol';
+import { socketPair, timed, withTimeout } from '@tunnel/testkit';
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { acceptTlsRequest, buildFatalError, GSSENC_REQUEST, SSL_REQUEST } from '../src/index.js';
+
+// Property-based fuzzing of the pgsql server negotiator against a hostile peer. The seed is fixed so CI always feeds the
+// same inputs; scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
+const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
+const CODES: ReadonlySet<string> = new Set([
+  'ERR_TUNNEL_PGSQL_NOT_SSL_REQUEST',
+  'ERR_TUNNEL_PGSQL_UNEXPECTED_DATA',
+  'ERR_TUNNEL_PEER_CLOSED',
+  'ERR_TUNNEL_ABORTED',
+]);
+const VALID: readonly Buffer[] = (() => {
+  const body = Buffer.from('user\0postgres\0database\0postgres\0\0');
+  const startup = Buffer.alloc(8);
+  startup.writeUInt32BE(body.length + 8, 0);
+  startup.writeUInt32BE(0x00030000, 4);
+  const cancel = Buffer.from([0, 0, 0, 16, 0x04, 0xd2, 0x16, 0x2e, 0, 0, 0, 1, 0, 0, 0, 2]);
+  return [
+    SSL_REQUEST,
+    GSSENC_REQUEST,
+    Buffer.concat([GSSENC_REQUEST, SSL_REQUEST]),
+    Buffer.concat([startup, body]),
+    cancel,
+    buildFatalError('28000', 'x'),
+  ];
+})();
+const cuts = fc.array(fc.nat({ max: 1024 }), { maxLength: 16 });
+const negotiate = (stream: Duplex, signal: AbortSignal): Promise<unknown> => acceptTlsRequest(stream, { signal });
+
+/** Cuts `data` at the given offsets (taken modulo its length) into chunks, in order. */
+function chunk(data: Buffer, cuts: readonly number[]): Buffer[] {
+  if (data.length === 0) return [];
+  const points = [...new Set(cuts.map((cut) => cut % data.length))].filter((cut) => cut > 0).sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let start = 0;
+  for (const point of points) {
+    chunks.push(data.subarray(start, point));
+    start = point;
+  }
+  chunks.push(data.subarray(start));
+  return chunks;
+}
+
+/** A valid message with some bytes overwritten, then arbitrary bytes appended: inputs that get past the first checks. */
+const mutated = (valid: readonly Buffer[]) =>
+  fc
+    .tuple(
+      fc.constantFrom(...valid),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      fc.uint8Array({ maxLength: 40 }),
+    )
+    .map(([message, edits, tail]) => {
+      const copy = Buffer.from(message);
+      for (const [at, value] of edits) if (copy.length > 0) copy[at % copy.length] = value;
+      return Buffer.concat([copy, tail]);
+    });
+
+/**
+ * One hostile peer: `wire` arrives in chunks (one per event-loop turn); then the peer either closes its side or goes
+ * silent until the connection's signal fires (what core's TIMEOUTbusy does). The negotiator must settle within 2 s,
+ * resolving or rejecting with a ProtocolError whose code is one of `codes`.
+ */
+async function hostilePeer(
+  negotiate: (stream: Duplex, signal: AbortSignal) => Promise<unknown>,
+  codes: ReadonlySet<string>,
+  wire: Buffer,
+  cuts: readonly number[],
+  closes: boolean,
+): Promise<void> {
+  figures.inputs += 1;
+  const [peer, local] = socketPair();
+  const abort = new AbortController();
+  const settled = negotiate(local, abort.signal).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  for (const piece of chunk(wire, cuts)) {
+    peer.write(piece);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (closes) peer.end();
+  else setTimeout(() => abort.abort(new ProtocolError('ERR_TUNNEL_ABORTED', 'TIMEOUTbusy (fuzz)')), 5);
+  try {
+    const error = await withTimeout(settled, 2000, 'the negotiation');
+    if (error === undefined) {
+      figures.accepted += 1;
+      return;
+    }
+    if (!(error instanceof ProtocolError) || !codes.has(error.code)) {
+      throw new Error(`escaped: ${String(error)} (code ${(error as { code?: unknown }).code})`, { cause: error });
+    }
+    figures.refused += 1;
+  } catch (error) {
+    figures.crashes += 1;
+    throw error;
+  } finally {
+    abort.abort();
+    peer.destroy();
+    local.destroy();
+  }
+}
+
+test(
+  'arbitrary bytes from the peer: the negotiation settles with success or a coded ProtocolError, never hangs',
+  timed(async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), cuts, fc.boolean(), (bytes, cutPoints, closes) =>
+        hostilePeer(negotiate, CODES, Buffer.from(bytes), cutPoints, closes),
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, 30_000),
+);
+
+test(
+  'mutated valid messages from the peer: the negotiation settles with success or a coded ProtocolError, never hangs',
+  timed(async () => {
+    await fc.assert(
+      fc.asyncProperty(mutated(VALID), cuts, fc.boolean(), (wire, cutPoints, closes) =>
+        hostilePeer(negotiate, CODES, wire, cutPoints, closes),
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, 30_000),
+);
+
+test(
+  'an SSLRequest (after an optional GSSENCRequest) in any chunking is answered S and accepted',
+  timed(async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), cuts, async (gssFirst, cutPoints) => {
+        figures.inputs += 1;
+        const [peer, local] = socketPair();
+        const running = acceptTlsRequest(local);
+        const wire = gssFirst ? Buffer.concat([GSSENC_REQUEST, SSL_REQUEST]) : SSL_REQUEST;
+        // The client waits for N before it sends SSLRequest, so the GSSENCRequest goes alone first.
+        const pieces = gssFirst ? [...chunk(GSSENC_REQUEST, cutPoints), ...chunk(SSL_REQUEST, cutPoints)] : chunk(wire, cutPoints);
+        for (const piece of pieces) {
+          peer.write(piece);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        const result = await withTimeout(running, 2000, 'the negotiation');
+        assert.is(result.refusedGssenc, gssFirst);
+        assert.equal(peer.read(), Buffer.from(gssFirst ? 'NS' : 'S'));
+        figures.accepted += 1;
+        peer.destroy();
+        local.destroy();
+      }),
+      { seed: SEED, numRuns: Math.min(RUNS, 200) },
+    );
+  }, 30_000),
+);
+
+test.after(() => {
+  console.log(
+    `fuzz pgsql server negotiator: seed ${SEED}, ${figures.inputs} inputs tried, ${figures.accepted} accepted, ${figures.refused} refused with a code, ${figures.crashes} crashes`,
+  );
+});
+
+test.run();
