@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { createTunnel } from '@tunnel/core';
 import { type ProtocolContext, StreamChannel } from '@tunnel/protocol';
 import { listen, makePki, type Pki, type RunningProcess, startProcess, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
@@ -168,6 +169,42 @@ test(
       assert.match(output, /hello from inside TLS/);
     } finally {
       server.close();
+    }
+  }),
+);
+
+test(
+  'end to end through @tunnel/core: a plain LDAP client -> core (client mode, protocol = ldap) -> slapd over StartTLS',
+  timed(async () => {
+    const tunnel = createTunnel({
+      services: [
+        {
+          name: 'ldap',
+          mode: 'client',
+          accept: [{ host: '127.0.0.1', port: 0 }],
+          connect: [{ host: '127.0.0.1', port: tlsPort }],
+          protocol,
+        },
+      ],
+    });
+    await tunnel.listen();
+    const [address] = tunnel.addresses().get('ldap') ?? [];
+    if (address === undefined || typeof address === 'string') throw new Error('no address');
+    const socket = net.connect(address.port, '127.0.0.1');
+    try {
+      const channel = new StreamChannel(socket);
+      await channel.write(encodeExtendedRequest(5, '1.3.6.1.4.1.4203.1.11.3'));
+      let bytes: Buffer = Buffer.alloc(0);
+      for (let result = parseExtendedResponse(bytes); ; result = parseExtendedResponse(bytes)) {
+        if (result.done) {
+          assert.equal([result.value.messageId, result.value.resultCode], [5, 0]);
+          break;
+        }
+        bytes = Buffer.concat([bytes, await channel.readBytes(result.needed)]);
+      }
+    } finally {
+      socket.destroy();
+      await tunnel.close({ graceful: false });
     }
   }),
 );
