@@ -8,7 +8,7 @@ import { ProtocolError, StreamChannel } from '../src/index.js';
 // Property-based fuzzing of StreamChannel. The seed is fixed so CI always feeds the same inputs;
 // scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 const figures = { inputs: 0, crashes: 0 };
 
 /** Cuts `data` at the given offsets (taken modulo its length) into chunks, in order. */
