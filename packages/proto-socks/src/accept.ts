@@ -37,7 +37,8 @@ export interface AcceptSocksOptions {
 export interface SocksRequest extends SocksRequestFields {
   /**
    * Sends the reply for this request: `succeeded` with the bound address after connecting, or a
-   * failure status. Only the first call writes; later calls do nothing.
+   * failure status, which carries the requested address unless `bound` is given (stunnel 5.68 does
+   * the same). Only the first call writes; later calls do nothing.
    */
   reply(status: SocksStatus, bound?: BoundAddress): Promise<void>;
 }
@@ -142,7 +143,9 @@ export async function acceptSocksRequest(channel: Channel, options: AcceptSocksO
     reply: async (status, bound) => {
       if (replied) return;
       replied = true;
-      await channel.write(encode(status, bound));
+      // SOCKS 4a asked with DSTIP 0.0.0.x; echo that form rather than the name SOCKS 4 cannot carry.
+      const requested = { address: fields.version === 4 && fields.addressType === 'domain' ? '0.0.0.1' : fields.host, port: fields.port };
+      await channel.write(encode(status, bound ?? (status === 'succeeded' ? undefined : requested)));
     },
   };
 }

@@ -34,13 +34,14 @@ export interface BoundAddress {
 
 /**
  * SOCKS 4 reply `VN=0 CD DSTPORT DSTIP`: CD 90 (granted) or 91 (rejected or failed); SOCKS 4 has no finer
- * failure codes (92/93 are about identd, which we do not use). The bound IPv4 address and port fill
- * DSTPORT/DSTIP when there is one, zeros otherwise.
+ * failure codes (92/93 are about identd, which we do not use). `bound` (an IPv4 address) fills
+ * DSTPORT/DSTIP: the bound address on success, the requested one on a failed CONNECT (as stunnel
+ * 5.68 does); zeros when absent.
  */
 export function encodeSocks4Reply(status: SocksStatus, bound?: BoundAddress): Buffer {
   const reply = Buffer.alloc(8);
   reply[1] = status === 'succeeded' ? 90 : 91;
-  if (status === 'succeeded' && bound !== undefined && isIPv4(bound.address)) {
+  if (bound !== undefined && isIPv4(bound.address)) {
     reply.writeUInt16BE(bound.port, 2);
     bound.address.split('.').forEach((part, index) => {
       reply[4 + index] = Number(part);
@@ -49,19 +50,31 @@ export function encodeSocks4Reply(status: SocksStatus, bound?: BoundAddress): Bu
   return reply;
 }
 
-/** SOCKS 5 reply `VER REP RSV ATYP BND.ADDR BND.PORT` (RFC 1928 §6); failures carry 0.0.0.0:0. */
+/**
+ * SOCKS 5 reply `VER REP RSV ATYP BND.ADDR BND.PORT` (RFC 1928 §6). `bound` is the bound address on
+ * success and the requested address (IP or domain) on a failed CONNECT, as stunnel 5.68 answers;
+ * without it the reply carries 0.0.0.0:0.
+ */
 export function encodeSocks5Reply(status: SocksStatus, bound?: BoundAddress): Buffer {
   const code = SOCKS5_CODES[status];
-  if (status === 'succeeded' && bound !== undefined && isIPv6(bound.address)) {
+  if (bound !== undefined && isIPv6(bound.address)) {
     const reply = Buffer.alloc(22);
     reply.set([5, code, 0, 4]);
     ipv6ToBytes(bound.address).copy(reply, 4);
     reply.writeUInt16BE(bound.port, 20);
     return reply;
   }
+  if (bound !== undefined && !isIPv4(bound.address) && bound.address.length > 0 && bound.address.length < 256) {
+    const name = Buffer.from(bound.address, 'latin1');
+    const reply = Buffer.alloc(7 + name.length);
+    reply.set([5, code, 0, 3, name.length]);
+    name.copy(reply, 5);
+    reply.writeUInt16BE(bound.port, 5 + name.length);
+    return reply;
+  }
   const reply = Buffer.alloc(10);
   reply.set([5, code, 0, 1]);
-  if (status === 'succeeded' && bound !== undefined && isIPv4(bound.address)) {
+  if (bound !== undefined && isIPv4(bound.address)) {
     reply.set(bound.address.split('.').map(Number), 4);
     reply.writeUInt16BE(bound.port, 8);
   }

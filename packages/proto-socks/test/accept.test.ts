@@ -210,4 +210,27 @@ test(
   }),
 );
 
+test(
+  'a failed CONNECT echoes the requested address like stunnel 5.68: domain for SOCKS 5, 0.0.0.1 for SOCKS 4a',
+  timed(async () => {
+    const cases: [Buffer, Buffer][] = [
+      [
+        Buffer.concat([hex('05 01 00  05 01 00 03 07'), Buffer.from('a.test.'), hex('0050')]),
+        Buffer.concat([hex('05 00  05 04 00 03 07'), Buffer.from('a.test.'), hex('0050')]),
+      ],
+      [Buffer.concat([hex('04 01 0050 00000001 00'), Buffer.from('a.test\0')]), hex('00 5b 0050 00000001')],
+      [hex('04 01 0050 c0000201 00'), hex('00 5b 0050 c0000201')],
+    ];
+    for (const [request, reply] of cases) {
+      const [server, client] = socketPair();
+      const out = collect(client);
+      const accepting = acceptSocksRequest(new StreamChannel(server));
+      await send(client, request);
+      await (await accepting).reply('host-unreachable');
+      await tick();
+      assert.equal(out.bytes().toString('hex'), reply.toString('hex'));
+    }
+  }),
+);
+
 test.run();

@@ -50,7 +50,8 @@ test(
     client.write(hex('05 01 00  05 01 00 01 7f000001 0050'));
     assert.is(await running, 'ERR_TUNNEL_SOCKS_TARGET_REFUSED');
     await tick();
-    assert.equal(Buffer.concat(chunks), hex('05 00  05 02 00 01 00000000 0000'));
+    // Like stunnel 5.68, a refused CONNECT echoes the requested address and port.
+    assert.equal(Buffer.concat(chunks), hex('05 00  05 02 00 01 7f000001 0050'));
     assert.is(context.target(), undefined);
   }),
 );
@@ -71,7 +72,9 @@ test(
     client.write(request);
     assert.is(await running, 'ERR_TUNNEL_SOCKS_CONNECT_FAILED');
     await tick();
-    assert.equal(Buffer.concat(chunks), hex('05 00  05 05 00 01 00000000 0000'));
+    const expected = hex('05 00  05 05 00 01 7f000001 0000');
+    expected.writeUInt16BE(port, expected.length - 2);
+    assert.equal(Buffer.concat(chunks), expected);
   }),
 );
 
