@@ -28,6 +28,8 @@ function logTls(log: BoundLog, socket: TLSSocket, verb: 'accepted' | 'connected'
   const cipher = socket.getCipher();
   log.info(`TLS ${verb}: ${socket.isSessionReused() ? 'previous session reused' : 'new session negotiated'}`);
   log.info(`${socket.getProtocol() ?? 'TLS'} ciphersuite: ${cipher.standardName ?? cipher.name}`);
+  const peer = oneLine(socket.getPeerX509Certificate()?.subject);
+  log.debug(peer === undefined ? 'No peer certificate received' : `Peer certificate: ${peer}`);
 }
 
 function oneLine(dn: string | undefined): string | undefined {
@@ -63,8 +65,11 @@ function handshake(socket: TLSSocket, event: 'secure' | 'secureConnect', signal:
       else reject(error);
     };
     const onSecure = () => done();
-    const onError = (error: Error) =>
-      done(new TunnelError('ERR_TUNNEL_TLS_HANDSHAKE', `${stage}: ${error.message}`, { stage: 'tls', cause: error }));
+    const onError = (error: Error & { reason?: string; code?: string }) => {
+      // OpenSSL errors carry a short `reason` ("no shared cipher") and a Node code; the full message is a multi-line dump.
+      const what = error.reason === undefined ? error.message : `${error.reason}${error.code === undefined ? '' : ` (${error.code})`}`;
+      done(new TunnelError('ERR_TUNNEL_TLS_HANDSHAKE', `${stage}: ${what}`, { stage: 'tls', cause: error }));
+    };
     const onClose = () =>
       done(new TunnelError('ERR_TUNNEL_TLS_HANDSHAKE', `${stage}: the peer closed the connection during the handshake`, { stage: 'tls' }));
     const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new TunnelError('ERR_TUNNEL_SHUTDOWN', 'aborted'));
@@ -193,7 +198,6 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
     if (protocol?.preTls) await protocol.preTls(context);
 
     // CVE-2011-0411: plaintext read past a STARTTLS-like dialogue would be taken as sent under TLS. Refuse it.
-    stage = 'tls';
     const bound = mode === 'server' ? localChannel : (remoteChannel as StreamChannel);
     if (bound.buffered > 0) {
       throw new TunnelError(
@@ -203,6 +207,7 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
       );
     }
 
+    stage = 'tls';
     if (mode === 'server') {
       tlsSocket = await acceptTls(service, localStream, signal);
       const servername = typeof tlsSocket.servername === 'string' ? tlsSocket.servername : undefined;

@@ -69,3 +69,28 @@ export async function exchange(socket: Socket, payload: Buffer): Promise<Buffer>
   await ended;
   return Buffer.concat(chunks);
 }
+
+/** A TCP server that greets every connection with `banner` and closes: tells which backend a connection reached. */
+export async function bannerServer(banner: string, host = '127.0.0.1'): Promise<{ port: number; count(): number; close(): Promise<void> }> {
+  const { createServer } = await import('node:net');
+  let count = 0;
+  const server = createServer((socket) => {
+    count += 1;
+    socket.on('error', () => {});
+    socket.end(`${banner}\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { port, count: () => count, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A port nothing listens on (bound then released). */
+export async function deadPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
