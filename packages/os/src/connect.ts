@@ -5,9 +5,6 @@ import {
   EINPROGRESS,
   EINTR,
   IPPROTO_TCP,
-  POLLERR,
-  POLLHUP,
-  POLLOUT,
   SO_ERROR,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -15,6 +12,7 @@ import {
   SOL_SOCKET,
 } from './constants.js';
 import { OsError, syscallError } from './errors.js';
+import { watchConnect } from './connect-watcher.js';
 import { libc } from './libc.js';
 import { encodeSockaddr } from './sockaddr.js';
 import { type SocketOptionValue, setSocketOption } from './socket-options.js';
@@ -40,10 +38,6 @@ export interface ConnectSocketOptions {
   /** Passed to the net.Socket created around the connected descriptor. */
   readonly allowHalfOpen?: boolean;
 }
-
-// A connect in progress is watched with poll(2) on a koffi worker thread, in slices so that an abort
-// or the timeout is noticed promptly without holding a thread for the whole wait.
-const pollSliceMs = 100;
 
 /**
  * Opens a TCP connection the way Node's public API cannot: the descriptor is created with socket(2)
@@ -96,25 +90,32 @@ export async function connectSocket(options: ConnectSocketOptions): Promise<Sock
 
 async function waitWritable(fd: number, options: ConnectSocketOptions): Promise<void> {
   const c = libc('connecting a socket');
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  // struct pollfd { int fd; short events; short revents; }
-  const pollfd = Buffer.alloc(8);
-  pollfd.writeInt32LE(fd, 0);
-  pollfd.writeInt16LE(POLLOUT, 4);
-  for (;;) {
-    if (options.signal?.aborted)
-      throw new OsError('ERR_TUNNEL_OS_ABORTED', `connect to ${options.host}:${options.port} aborted`, { cause: options.signal.reason });
-    const left = deadline - Date.now();
-    if (left <= 0) throw new OsError('ERR_TUNNEL_OS_CONNECT_TIMEOUT', `connect to ${options.host}:${options.port} timed out`);
-    pollfd.writeInt16LE(0, 6);
-    const ready = await c.pollAsync(pollfd, 1, Math.min(left, pollSliceMs));
-    if (ready > 0 && (pollfd.readInt16LE(6) & (POLLOUT | POLLERR | POLLHUP)) !== 0) break;
+  const what = `${options.host}:${options.port}`;
+  const watch = watchConnect(fd);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([
+      watch.done,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new OsError('ERR_TUNNEL_OS_CONNECT_TIMEOUT', `connect to ${what} timed out`)),
+          options.timeoutMs ?? 10_000,
+        );
+        onAbort = () => reject(new OsError('ERR_TUNNEL_OS_ABORTED', `connect to ${what} aborted`, { cause: options.signal?.reason }));
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
+    watch.cancel();
   }
   // The outcome of a non-blocking connect is reported through SO_ERROR (connect(2), EINPROGRESS).
   const error = Buffer.alloc(4);
   if (c.getsockopt(fd, SOL_SOCKET, SO_ERROR, error, [4]) !== 0) throw syscallError('getsockopt', c.errno(), 'reading the connect result');
   const errno = error.readInt32LE(0);
-  if (errno !== 0) throw syscallError('connect', errno, `connecting to ${options.host}:${options.port}`);
+  if (errno !== 0) throw syscallError('connect', errno, `connecting to ${what}`);
 }
 
 /** {@link connectSocket} with IP_TRANSPARENT set: the connection leaves from `localAddress`, which may be the client's. */

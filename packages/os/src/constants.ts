@@ -25,6 +25,7 @@ export const SO_ORIGINAL_DST = 80;
 /** IP6T_SO_ORIGINAL_DST from <linux/netfilter_ipv6/ip6_tables.h>: the same for IPv6. */
 export const IP6T_SO_ORIGINAL_DST = 80;
 
+export const POLLIN = 0x001;
 export const POLLOUT = 0x004;
 export const POLLERR = 0x008;
 export const POLLHUP = 0x010;

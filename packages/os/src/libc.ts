@@ -11,6 +11,11 @@ export interface Libc {
   connect(fd: number, address: Buffer, length: number): number;
   listen(fd: number, backlog: number): number;
   close(fd: number): number;
+  pipe2(fds: Int32Array, flags: number): number;
+  read(fd: number, buffer: Buffer, length: number): number;
+  write(fd: number, buffer: Buffer, length: number): number;
+  /** O_NONBLOCK | O_CLOEXEC for pipe2. */
+  nonblockCloexec: number;
   chroot(path: string): number;
   /** poll(2) run on a koffi worker thread so that waiting for a connect never blocks the event loop. */
   pollAsync(fds: Buffer, count: number, timeoutMs: number): Promise<number>;
@@ -59,6 +64,11 @@ export function libc(what: string): Libc {
     connect: lib.func('int connect(int fd, const void *address, uint32_t length)'),
     listen: lib.func('int listen(int fd, int backlog)'),
     close: lib.func('int close(int fd)'),
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    read: lib.func('long read(int fd, _Out_ void *buffer, unsigned long length)'),
+    write: lib.func('long write(int fd, const void *buffer, unsigned long length)'),
+    // O_NONBLOCK | O_CLOEXEC: the same values as SOCK_NONBLOCK | SOCK_CLOEXEC on the supported architectures.
+    nonblockCloexec: 0o4000 | 0o2000000,
     chroot: lib.func('int chroot(const char *path)'),
     pollAsync: (fds, count, timeoutMs) =>
       new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { listen, timed } from '@tunnel/testkit';
@@ -137,6 +138,69 @@ test(
       await readText(socket);
     } finally {
       await server.close();
+    }
+  }),
+);
+
+/** A listener whose process is stopped and whose accept queue is full: further SYNs are dropped, so connects hang. */
+async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>process.stdout.write(String(s.address().port)+'\\n'))",
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const port = Number(line.toString().trim());
+  if (!(port > 0)) {
+    child.kill('SIGKILL');
+    throw new Error(`the listener child printed ${JSON.stringify(line.toString())}`);
+  }
+  child.kill('SIGSTOP');
+  const fillers: net.Socket[] = [];
+  for (let index = 0; index < 4; index += 1) {
+    const filler = net.connect(port, '127.0.0.1');
+    filler.on('error', () => {});
+    fillers.push(filler);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return {
+    port,
+    close: async () => {
+      for (const filler of fillers) filler.destroy();
+      child.kill('SIGKILL');
+      child.kill('SIGCONT');
+      await once(child, 'exit');
+    },
+  };
+}
+
+test(
+  'a connect that never completes times out, and other connects are not held up meanwhile',
+  timed(async () => {
+    const hole = await blackHole();
+    const server = await whoAmIServer();
+    try {
+      const started = Date.now();
+      const hanging = codeOf(() => connectSocket({ host: '127.0.0.1', port: hole.port, timeoutMs: 1500 }));
+      const controller = new AbortController();
+      const aborted = codeOf(() => connectSocket({ host: '127.0.0.1', port: hole.port, timeoutMs: 5000, signal: controller.signal }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Added while the watcher is already polling the hanging descriptors: must finish at once.
+      const sockets = await Promise.all(Array.from({ length: 20 }, () => connectSocket({ host: '127.0.0.1', port: server.port })));
+      assert.ok(Date.now() - started < 600, `20 loopback connects took ${Date.now() - started} ms`);
+      const texts = await Promise.all(sockets.map(readText));
+      assert.ok(texts.every((text) => /^127\.0\.0\.1 \d+$/.test(text)));
+      controller.abort();
+      assert.is(await aborted, 'ERR_TUNNEL_OS_ABORTED');
+      assert.ok(Date.now() - started < 1500, 'the abort is noticed immediately');
+      assert.is(await hanging, 'ERR_TUNNEL_OS_CONNECT_TIMEOUT');
+      assert.ok(Date.now() - started >= 1400);
+    } finally {
+      await server.close();
+      await hole.close();
     }
   }),
 );
