@@ -287,10 +287,10 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
   }
   const reset = error !== undefined;
   const rst = reset && service.options.reset !== false;
-  for (const stream of [localStream, remoteStream, tlsSocket])
-    if (stream !== rawLocal && stream !== rawRemote) destroyStream(stream, false);
+  // Reset the raw sockets first: destroying a TLS wrapper first would close the descriptor with a FIN.
   destroyStream(rawLocal, rst);
   destroyStream(rawRemote, rst);
+  for (const stream of [localStream, remoteStream, tlsSocket]) destroyStream(stream, false);
   if (!signal.aborted) controller.abort(new TunnelError('ERR_TUNNEL_SHUTDOWN', 'connection closed'));
   log.notice(
     `Connection ${reset ? 'reset' : 'closed'}: ${result.bytesToTls} byte(s) sent to TLS, ${result.bytesToSocket} byte(s) sent to socket`,

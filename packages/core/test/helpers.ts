@@ -94,3 +94,13 @@ export async function deadPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return typeof address === 'object' && address !== null ? address.port : 0;
 }
+
+/** Resolves when the stream ends, closes or fails: the peer is gone one way or another. */
+export function gone(stream: import('node:stream').Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    stream.once('end', done);
+    stream.once('close', done);
+    stream.once('error', done);
+  });
+}
