@@ -17,14 +17,35 @@ export function compressStream(stream: Duplex, method: 'deflate' | 'zlib'): Dupl
   const inflate = method === 'deflate' ? createInflateRaw() : createInflate();
   deflate.pipe(stream);
   stream.pipe(inflate);
-  const joined = Duplex.from({ readable: inflate, writable: deflate });
+  const joined = new Duplex({
+    allowHalfOpen: true,
+    write(chunk: Buffer, _encoding, callback) {
+      if (deflate.write(chunk)) callback();
+      else deflate.once('drain', () => callback());
+    },
+    // Finish only once the last compressed block has reached the TLS stream and it has ended (close_notify sent):
+    // ending earlier would let the caller tear the TLS stream down while the final block is still in flight.
+    final(callback) {
+      if (stream.writableFinished) return callback();
+      stream.once('finish', () => callback());
+      deflate.end();
+    },
+    read() {
+      inflate.resume();
+    },
+    destroy(error, callback) {
+      deflate.destroy();
+      inflate.destroy();
+      callback(error);
+    },
+  });
+  inflate.on('data', (chunk: Buffer) => {
+    if (!joined.push(chunk)) inflate.pause();
+  });
+  inflate.on('end', () => joined.push(null));
   const fail = (error: Error) => joined.destroy(error);
   deflate.on('error', fail);
   inflate.on('error', fail);
   stream.on('error', fail);
-  joined.on('close', () => {
-    deflate.destroy();
-    inflate.destroy();
-  });
   return joined;
 }

@@ -82,6 +82,8 @@ function handshake(socket: TLSSocket, event: 'secure' | 'secureConnect', signal:
 
 function destroyStream(stream: Duplex | undefined, reset: boolean): void {
   if (stream === undefined || stream.destroyed) return;
+  // Errors after teardown (an abort of a half-written compression stage, a late reset) are of no interest any more.
+  stream.on('error', () => {});
   const socket = stream as Socket;
   if (reset && typeof socket.resetAndDestroy === 'function' && !(stream instanceof TLSSocket) && socket.readyState !== undefined) {
     try {
