@@ -11,6 +11,8 @@ import { generateCorpus } from './oracle/corpus.js';
 // scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
+/** Each property's time limit (long runs raise it). */
+const LIMIT_MS = Number(process.env.FUZZ_TIME_MS ?? 30_000);
 const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
 
 const FILES: Record<string, string> = {
@@ -118,7 +120,7 @@ test(
       seed: SEED,
       numRuns: RUNS * 3,
     });
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 const corpus = generateCorpus()
@@ -194,7 +196,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS * 4 },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -229,7 +231,7 @@ test(
     assert.instance(error, ConfigError, 'a file over 4 MiB is refused');
     assert.is((error as ConfigError).issues[0]?.code, 'ERR_TUNNEL_CONFIG_TOO_LARGE');
     figures.refused += 1;
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test.after(() => {

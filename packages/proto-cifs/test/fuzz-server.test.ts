@@ -10,6 +10,8 @@ import { acceptTlsRequest, EMPTY_SESSION_REQUEST, RESPONSE_USE_SSL, SESSION_REQU
 // same inputs; scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+/** Each property's time limit (long runs raise it). */
+const LIMIT_MS = Number(process.env.FUZZ_TIME_MS ?? 30_000);
 const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
 const CODES: ReadonlySet<string> = new Set([
   'ERR_TUNNEL_CIFS_TOO_LONG',
@@ -108,7 +110,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -120,7 +122,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -143,7 +145,7 @@ test(
       }),
       { seed: SEED, numRuns: Math.min(RUNS, 200) },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test.after(() => {

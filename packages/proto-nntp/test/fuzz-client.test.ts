@@ -10,6 +10,8 @@ import { MAX_REPLY_LENGTH, parseReply, startTlsClient } from '../src/index.js';
 // same inputs; scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+/** Each property's time limit (long runs raise it). */
+const LIMIT_MS = Number(process.env.FUZZ_TIME_MS ?? 30_000);
 const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
 const CODES: ReadonlySet<string> = new Set([
   'ERR_TUNNEL_NNTP_BAD_REPLY',
@@ -112,7 +114,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -124,7 +126,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -151,7 +153,7 @@ test(
       }),
       { seed: SEED, numRuns: RUNS * 4 },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test.after(() => {

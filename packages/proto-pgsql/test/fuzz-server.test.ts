@@ -10,6 +10,8 @@ import { acceptTlsRequest, buildFatalError, GSSENC_REQUEST, SSL_REQUEST } from '
 // same inputs; scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+/** Each property's time limit (long runs raise it). */
+const LIMIT_MS = Number(process.env.FUZZ_TIME_MS ?? 30_000);
 const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
 const CODES: ReadonlySet<string> = new Set([
   'ERR_TUNNEL_PGSQL_NOT_SSL_REQUEST',
@@ -117,7 +119,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -129,7 +131,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -156,7 +158,7 @@ test(
       }),
       { seed: SEED, numRuns: Math.min(RUNS, 200) },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test.after(() => {

@@ -9,6 +9,8 @@ import { ProtocolError, StreamChannel } from '../src/index.js';
 // scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
+/** Each property's time limit (long runs raise it). */
+const LIMIT_MS = Number(process.env.FUZZ_TIME_MS ?? 30_000);
 const figures = { inputs: 0, crashes: 0 };
 
 /** Cuts `data` at the given offsets (taken modulo its length) into chunks, in order. */
@@ -69,7 +71,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -104,7 +106,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -133,7 +135,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -151,7 +153,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -176,7 +178,7 @@ test(
       ),
       { seed: SEED, numRuns: Math.min(RUNS, 100) },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test.after(() => {

@@ -14,6 +14,8 @@ import { type Ca, type Leaf, rootCa } from './pki.js';
 // scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+/** Each property's time limit (long runs raise it). */
+const LIMIT_MS = Number(process.env.FUZZ_TIME_MS ?? 30_000);
 const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
 const VERIFY_CODES: ReadonlySet<string> = new Set(Object.values(VerifyCodes));
 
@@ -174,7 +176,7 @@ test(
     const store = await loadTrustStore({ CAfile: m.ca.cert, CRLfile: join(m.ca.dir, 'crl.pem') });
     assert.is((await checkPeer([m.revoked.pem], { level: 2, store })).ok, false);
     assert.is((await checkPeer([m.good.pem], { level: 2, store })).ok, true);
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -199,7 +201,7 @@ test(
       assert.instance(outcome, PeerCheckError, `${(outcome as Error & { code?: string }).code}: ${outcome.message}`);
       assert.is((outcome as PeerCheckError).code, VerifyCodes.OCSP_INVALID);
     } else assert.ok(['good', 'revoked', 'unknown'].includes(outcome as string));
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -230,7 +232,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS * 5 },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -247,7 +249,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test(
@@ -265,7 +267,7 @@ test(
       ),
       { seed: SEED, numRuns: RUNS * 2 },
     );
-  }, 30_000),
+  }, LIMIT_MS),
 );
 
 test.after(() => {
