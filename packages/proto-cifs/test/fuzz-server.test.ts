@@ -4,10 +4,11 @@ import { socketPair, timed, withTimeout } from '@tunnel/testkit';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { acceptTlsRequest, EMPTY_SESSION_REQUEST, RESPONSE_USE_SSL, SESSION_REQUEST } from '../src/index.js';
+import { acceptTlsRequest, EMPTY_SESSION_REQUEST, requestTls, RESPONSE_REFUSED, RESPONSE_USE_SSL, SESSION_REQUEST } from '../src/index.js';
 
-// Property-based fuzzing of the cifs server negotiator against a hostile peer. The seed is fixed so CI always feeds the
-// same inputs; scripts/fuzz-long.sh sets FUZZ_SEED and FUZZ_RUNS for long random runs.
+// Property-based fuzzing of the cifs server negotiator against a hostile client, and of the client side
+// against a hostile server. The seed is fixed so CI always feeds the same inputs; scripts/fuzz-long.sh sets FUZZ_SEED
+// and FUZZ_RUNS for long random runs.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 /** Each property's time limit (long runs raise it). */
@@ -148,9 +149,36 @@ test(
   }, LIMIT_MS),
 );
 
+test(
+  'client side: arbitrary and mutated answers from a hostile CIFS server end in success or a coded ProtocolError, never a hang',
+  timed(async () => {
+    const clientCodes: ReadonlySet<string> = new Set([
+      'ERR_TUNNEL_CIFS_NOT_NEGATIVE_RESPONSE',
+      'ERR_TUNNEL_CIFS_BAD_LENGTH',
+      'ERR_TUNNEL_CIFS_NO_SSL',
+      'ERR_TUNNEL_CIFS_UNEXPECTED_DATA',
+      'ERR_TUNNEL_PEER_CLOSED',
+      'ERR_TUNNEL_ABORTED',
+    ]);
+    const answers: readonly Buffer[] = [RESPONSE_USE_SSL, RESPONSE_REFUSED, Buffer.from([0x82, 0, 0, 0])];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+          mutated(answers),
+        ),
+        cuts,
+        fc.boolean(),
+        (wire, cutPoints, closes) => hostilePeer((stream, signal) => requestTls(stream, { signal }), clientCodes, wire, cutPoints, closes),
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, LIMIT_MS),
+);
+
 test.after(() => {
   console.log(
-    `fuzz cifs server negotiator: seed ${SEED}, ${figures.inputs} inputs tried, ${figures.accepted} accepted, ${figures.refused} refused with a code, ${figures.crashes} crashes`,
+    `fuzz cifs negotiators (server and client side): seed ${SEED}, ${figures.inputs} inputs tried, ${figures.accepted} accepted, ${figures.refused} refused with a code, ${figures.crashes} crashes`,
   );
 });
 
