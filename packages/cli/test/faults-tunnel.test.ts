@@ -63,6 +63,12 @@ async function settledFds(ms = 6000): Promise<number> {
   return count;
 }
 
+/** Fails the test if the tunnel process has exited (a crash, e.g. a signal from native code, must not pass unnoticed). */
+function assertAlive(): void {
+  assert.is(tunnel.child.exitCode, null, `the tunnel process exited:\n${tunnel.output().slice(-2000)}`);
+  assert.is(tunnel.child.signalCode, null, `the tunnel process was killed by ${tunnel.child.signalCode}`);
+}
+
 /** A TLS client that verifies the tunnel, sends a line through [echo] and expects it back; false on any failure within `ms`. */
 function goodClient(ms = 3000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -165,6 +171,8 @@ test.before(async () => {
   }
   tunnel = await startTunnel(writeConfig(join(dir.path, 'faults.conf'), lines));
   pid = tunnel.child.pid as number;
+  assertAlive();
+
   assert.ok(await goodClient(5000), 'a good client is served before any attack');
   await sleep(300);
   baselineFds = fdCount();
@@ -221,6 +229,8 @@ test(
     assert.is(reaped, count, 'every trickling handshake was closed by the tunnel within TIMEOUTbusy + 3 s');
     assert.ok(good.tried >= 5 && good.ok / good.tried >= 0.9, `good clients served ${good.ok}/${good.tried}`);
     assert.ok(fdsAfter <= baselineFds + FD_TOLERANCE, `fds back to baseline ${baselineFds} (now ${fdsAfter})`);
+    assertAlive();
+
     assert.ok(await goodClient(), 'a good client is served after the attack');
   }, 30_000),
 );
@@ -272,6 +282,8 @@ test(
     assert.is(abandoned, total);
     assert.ok(good.tried >= 1 && good.ok / good.tried >= 0.9, `good clients served ${good.ok}/${good.tried}`);
     assert.ok(fdsAfter <= baselineFds + FD_TOLERANCE, `fds back to baseline ${baselineFds} (now ${fdsAfter})`);
+    assertAlive();
+
     assert.ok(await goodClient(), 'a good client is served after the flood');
   }, 30_000),
 );
@@ -289,6 +301,8 @@ test(
     assert.ok(slowest < 5000, `closed within 5 s (slowest ${slowest} ms)`);
     assert.ok(fdsAfter <= baselineFds + FD_TOLERANCE, `fds back to baseline ${baselineFds} (now ${fdsAfter})`);
     assert.match(readFileSync(join(dir.path, 'tunnel.log'), 'utf8'), /ECONNREFUSED|refused/i);
+    assertAlive();
+
     assert.ok(await goodClient());
   }, 30_000),
 );
@@ -310,6 +324,8 @@ test(
     }
     assert.ok(slowest < 5000, `closed within 5 s (slowest ${slowest} ms)`);
     assert.ok(fdsAfter <= baselineFds + FD_TOLERANCE, `fds back to baseline ${baselineFds} (now ${fdsAfter})`);
+    assertAlive();
+
     assert.ok(await goodClient());
   }, 30_000),
 );
@@ -370,6 +386,8 @@ test(
     assert.ok(accepted < cap, 'backpressure stopped every client before it wrote 64 MiB');
     assert.ok(peakRss - rssBefore < 64 * 1024, `RSS grew by ${peakRss - rssBefore} KiB (< 64 MiB for ${count} stalled connections)`);
     assert.ok(fdsAfter <= baselineFds + FD_TOLERANCE, `fds back to baseline ${baselineFds} (now ${fdsAfter})`);
+    assertAlive();
+
     assert.ok(await goodClient());
   }, 30_000),
 );
