@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import tls from 'node:tls';
+import { createTunnel, type ServiceOptions, type Tunnel } from '@tunnel/core';
 import { StreamChannel } from '@tunnel/protocol';
 import { connectTcp, makePki, type Pki, run, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
@@ -168,6 +169,108 @@ test(
     assert.match(output, /235 2\.7\.0 Authentication successful/);
     assert.equal(harness.errors, []);
     await harness.close();
+  }, 15_000),
+);
+
+/** Starts @tunnel/core with one service and returns it with its port. */
+async function tunnelWith(service: Omit<ServiceOptions, 'name' | 'accept'>): Promise<{ tunnel: Tunnel; port: number }> {
+  const tunnel = createTunnel({ services: [{ name: 'smtp', accept: [{ host: '127.0.0.1', port: 0 }], ...service }] });
+  await tunnel.listen();
+  const address = tunnel.addresses().get('smtp')?.[0];
+  if (address === undefined || typeof address === 'string') throw new Error('no TCP address');
+  return { tunnel, port: address.port };
+}
+
+test(
+  'through @tunnel/core, client mode: STARTTLS and AUTH LOGIN to postfix, then the plaintext client talks inside TLS',
+  timed(async () => {
+    const { tunnel, port } = await tunnelWith({
+      mode: 'client',
+      connect: [{ host: '127.0.0.1', port: postfix.port }],
+      protocol,
+      protocolOptions: { username: 'user', password: 'pass', authentication: 'login', host: 'client.test.example' },
+    });
+    try {
+      const client = new StreamChannel(await connectTcp(port));
+      assert.match((await readReply(client)).lines[0] ?? '', /^220 mx\.test\.example ESMTP Postfix/);
+      await client.writeLine('EHLO me.example');
+      assert.is((await readReply(client)).code, 250);
+      await client.writeLine(`AUTH PLAIN ${Buffer.from('\0user\0pass').toString('base64')}`);
+      assert.is((await readReply(client)).code, 503, 'already authenticated by the tunnel');
+      await client.writeLine('QUIT');
+      assert.is((await readReply(client)).code, 221);
+      (client.stream as net.Socket).destroy();
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 15_000),
+);
+
+test(
+  'through @tunnel/core, server mode: swaks --tls logs in to postfix',
+  timed(async () => {
+    const { tunnel, port } = await tunnelWith({
+      mode: 'server',
+      cert: pki.read('server.pem'),
+      key: pki.read('server.key'),
+      connect: [{ host: '127.0.0.1', port: postfix.plainPort }],
+      protocol,
+    });
+    try {
+      const output = await run(
+        'swaks',
+        [
+          '--server',
+          `127.0.0.1:${port}`,
+          '--tls',
+          '--auth',
+          'LOGIN',
+          '--auth-user',
+          'user',
+          '--auth-password',
+          'pass',
+          '--quit-after',
+          'AUTH',
+        ],
+        { timeoutMs: 10_000 },
+      );
+      assert.match(output, /220 Go ahead/);
+      assert.match(output, /235 2\.7\.0 Authentication successful/);
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 15_000),
+);
+
+test(
+  'through @tunnel/core, server mode: plaintext pipelined after STARTTLS is refused (CVE-2011-0411)',
+  timed(async () => {
+    const { tunnel, port } = await tunnelWith({
+      mode: 'server',
+      cert: pki.read('server.pem'),
+      key: pki.read('server.key'),
+      connect: [{ host: '127.0.0.1', port: postfix.plainPort }],
+      protocol,
+    });
+    try {
+      const raw = await connectTcp(port);
+      const client = new StreamChannel(raw);
+      await readReply(client);
+      await client.writeLine('EHLO me');
+      await readReply(client);
+      await client.write('STARTTLS\r\nMAIL FROM:<injected@example>\r\n');
+      assert.is(await client.readLine(), '220 Go ahead');
+      const secure = tls.connect({ socket: raw, ca: pki.read('ca.pem'), servername: 'localhost' });
+      const outcome = await new Promise<string>((resolve) => {
+        secure.once('secureConnect', () => resolve('handshake'));
+        secure.once('error', () => resolve('refused'));
+        secure.once('close', () => resolve('refused'));
+      });
+      assert.is(outcome, 'refused');
+      secure.destroy();
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
   }, 15_000),
 );
 
