@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import tls from 'node:tls';
+import { createTunnel, type ServiceOptions, type Tunnel } from '@tunnel/core';
 import { StreamChannel } from '@tunnel/protocol';
 import { connectTcp, makePki, type Pki, run, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
@@ -121,6 +122,67 @@ test(
     secure.destroy();
     assert.equal(harness.errors, []);
     await harness.close();
+  }, 15_000),
+);
+
+/** Starts @tunnel/core with one service and returns it with its port. */
+async function tunnelWith(service: Omit<ServiceOptions, 'name' | 'accept'>): Promise<{ tunnel: Tunnel; port: number }> {
+  const tunnel = createTunnel({ services: [{ name: 'mail', accept: [{ host: '127.0.0.1', port: 0 }], ...service }] });
+  await tunnel.listen();
+  const address = tunnel.addresses().get('mail')?.[0];
+  if (address === undefined || typeof address === 'string') throw new Error('no TCP address');
+  return { tunnel, port: address.port };
+}
+
+test(
+  'through @tunnel/core, client mode: a plaintext client logs in to dovecot inside TLS',
+  timed(async () => {
+    const { tunnel, port } = await tunnelWith({ mode: 'client', connect: [{ host: '127.0.0.1', port: dovecot.imapPort }], protocol });
+    try {
+      const client = new StreamChannel(await connectTcp(port));
+      assert.is(await client.readLine(), '* OK Connected.');
+      await client.writeLine('b LOGIN user pass');
+      assert.match((await until(client, 'b')).at(-1) ?? '', /^b OK/);
+      (client.stream as net.Socket).destroy();
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 15_000),
+);
+
+test(
+  'through @tunnel/core, server mode: openssl s_client -starttls imap logs in to dovecot',
+  timed(async () => {
+    const { tunnel, port } = await tunnelWith({
+      mode: 'server',
+      cert: pki.read('server.pem'),
+      key: pki.read('server.key'),
+      connect: [{ host: '127.0.0.1', port: dovecot.imapPort }],
+      protocol,
+    });
+    try {
+      const output = await run(
+        'openssl',
+        [
+          's_client',
+          '-starttls',
+          'imap',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-CAfile',
+          pki.ca,
+          '-verify_return_error',
+          '-ign_eof',
+          '-crlf',
+          '-quiet',
+        ],
+        { input: 'a LOGIN user pass\nb LOGOUT\n', timeoutMs: 10_000 },
+      );
+      assert.match(output, /a OK .*Logged in/);
+      assert.match(output, /b OK Logout completed/);
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
   }, 15_000),
 );
 

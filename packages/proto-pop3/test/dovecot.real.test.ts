@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import tls from 'node:tls';
+import { createTunnel, type ServiceOptions, type Tunnel } from '@tunnel/core';
 import { StreamChannel } from '@tunnel/protocol';
 import { connectTcp, makePki, type Pki, run, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
@@ -108,6 +109,65 @@ test(
     secure.destroy();
     assert.equal(harness.errors, []);
     await harness.close();
+  }, 15_000),
+);
+
+/** Starts @tunnel/core with one service and returns it with its port. */
+async function tunnelWith(service: Omit<ServiceOptions, 'name' | 'accept'>): Promise<{ tunnel: Tunnel; port: number }> {
+  const tunnel = createTunnel({ services: [{ name: 'mail', accept: [{ host: '127.0.0.1', port: 0 }], ...service }] });
+  await tunnel.listen();
+  const address = tunnel.addresses().get('mail')?.[0];
+  if (address === undefined || typeof address === 'string') throw new Error('no TCP address');
+  return { tunnel, port: address.port };
+}
+
+test(
+  'through @tunnel/core, client mode: a plaintext client logs in to dovecot inside TLS',
+  timed(async () => {
+    const { tunnel, port } = await tunnelWith({ mode: 'client', connect: [{ host: '127.0.0.1', port: dovecot.pop3Port }], protocol });
+    try {
+      const client = new StreamChannel(await connectTcp(port));
+      assert.match(await client.readLine(), /^\+OK Dovecot/);
+      assert.match(await login(client), /^\+OK 0 0/);
+      (client.stream as net.Socket).destroy();
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 15_000),
+);
+
+test(
+  'through @tunnel/core, server mode: openssl s_client -starttls pop3 logs in to dovecot',
+  timed(async () => {
+    const { tunnel, port } = await tunnelWith({
+      mode: 'server',
+      cert: pki.read('server.pem'),
+      key: pki.read('server.key'),
+      connect: [{ host: '127.0.0.1', port: dovecot.pop3Port }],
+      protocol,
+    });
+    try {
+      const output = await run(
+        'openssl',
+        [
+          's_client',
+          '-starttls',
+          'pop3',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-CAfile',
+          pki.ca,
+          '-verify_return_error',
+          '-ign_eof',
+          '-crlf',
+          '-quiet',
+        ],
+        { input: 'USER user\nPASS pass\nSTAT\nQUIT\n', timeoutMs: 10_000 },
+      );
+      assert.match(output, /\+OK 0 0/);
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
   }, 15_000),
 );
 
