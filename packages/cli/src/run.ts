@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Duplex } from 'node:stream';
 import type { Config } from '@tunnel/config-parser';
 import { createTunnel, type LogLevel, serveConnection } from '@tunnel/core';
-import { dropPrivileges } from '@tunnel/os';
+import { dropPrivileges, resolveGroup, resolveUser } from '@tunnel/os';
 import type { ConfigSource } from './args.js';
 import { BUILTIN_PROTOCOLS } from './builtins.js';
 import { type BuiltService, buildServices } from './build-services.js';
@@ -136,12 +136,13 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
     throw error;
   }
   applySocketOwnership(prepared.services);
-  // stunnel's order: bind, chroot, pid file (inside the jail), then setgid/setuid.
+  // stunnel's order: bind, chroot, pid file (inside the jail), then setgid/setuid. Names are resolved
+  // before the chroot: inside the jail /etc/passwd and /etc/group are usually gone.
+  const group = config.globals.setgid === undefined ? undefined : resolveGroup(config.globals.setgid);
+  const user = config.globals.setuid === undefined ? undefined : resolveUser(config.globals.setuid);
   if (config.globals.chroot !== undefined) dropPrivileges({ chroot: config.globals.chroot });
   if (pidFile !== undefined) writeFileSync(pidFile, `${process.pid}\n`);
-  if (config.globals.setgid !== undefined || config.globals.setuid !== undefined) {
-    dropPrivileges({ group: config.globals.setgid, user: config.globals.setuid });
-  }
+  if (group !== undefined || user !== undefined) dropPrivileges({ group, user });
   ready = true;
   say(5, `Configuration successful; ${prepared.services.length} service(s) listening`);
   notifyParentReady();
