@@ -174,7 +174,16 @@ export function checkOcspResponse(input: OcspCheckInput): OcspStatus {
   const tbs = Buffer.from(data.tbsView);
   const signature = Buffer.from(basic.signature.valueBlock.valueHexView);
   const algorithm = basic.signatureAlgorithm.algorithmId;
-  const signer = flags.noSigs ? named[0] : named.find((candidate) => verifySignature(tbs, algorithm, signature, candidate.publicKey));
+  // A certificate carried in the response sits outside the signed data: a hostile responder may add one whose key
+  // does not even decode. Such a candidate is simply not the signer.
+  const verifiesWith = (candidate: X509Certificate): boolean => {
+    try {
+      return verifySignature(tbs, algorithm, signature, candidate.publicKey);
+    } catch {
+      return false;
+    }
+  };
+  const signer = flags.noSigs ? named[0] : named.find(verifiesWith);
   if (signer === undefined) throw invalid('signature failure');
 
   const trustedSigner = flags.trustOther && input.trusted.some((candidate) => sameCertificate(candidate, signer));
