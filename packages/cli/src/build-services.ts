@@ -122,7 +122,9 @@ async function buildParts(
     password: service.protocolPassword,
     domain: service.protocolDomain,
     headers: service.protocolHeader,
+    extra: service.protocolExtra,
   };
+  const extensionLine = (key: string) => Object.keys(service.locations).find((option) => option.toLowerCase() === `protocol${key}`);
   if (service.protocol !== undefined) {
     try {
       protocol = await environment.resolveProtocol(service.protocol);
@@ -133,6 +135,11 @@ async function buildParts(
           `protocol ${protocol.name} works in ${protocol.modes.join(' and ')} mode only, and this service is in ${mode} mode`,
         );
       } else {
+        for (const key of Object.keys(service.protocolExtra)) {
+          if (!(protocol.extraOptions ?? []).includes(key)) {
+            fail(extensionLine(key), 'ERR_TUNNEL_PROTOCOL_OPTION', `protocol ${protocol.name} reads no such setting`);
+          }
+        }
         protocol.validate?.(protocolOptions, mode);
       }
     } catch (error) {
@@ -141,6 +148,12 @@ async function buildParts(
         (error as { code?: string }).code ?? 'ERR_TUNNEL_PROTOCOL',
         (error as Error).message,
       );
+    }
+  }
+
+  if (service.protocol === undefined) {
+    for (const key of Object.keys(service.protocolExtra)) {
+      fail(extensionLine(key), 'ERR_TUNNEL_PROTOCOL_OPTION', 'is a protocol extension setting, and this service has no protocol');
     }
   }
 

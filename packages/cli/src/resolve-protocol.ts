@@ -33,7 +33,7 @@ export function pluginPackageName(name: string): string {
  */
 export async function resolveProtocol(name: string, options: ResolveOptions): Promise<Protocol> {
   const builtin = options.builtins.get(name.toLowerCase());
-  if (builtin !== undefined) return checkPlugin(name, (await builtin()).protocol, `@tunnel/proto-${name.toLowerCase()}`);
+  if (builtin !== undefined) return checkPlugin(name, (await builtin()).protocol, `built-in protocol ${name.toLowerCase()}`);
 
   const isPath = name.startsWith('.') || isAbsolute(name);
   const specifier = isPath ? resolve(options.baseDir, name) : pluginPackageName(name);

@@ -89,6 +89,15 @@ test('a protocol used in a mode it does not support is refused at the protocol l
   assert.equal(await issuesOf('[s]\naccept = 1\nconnect = 2\ncert = c.pem\nprotocol = echoish\n'), ['5:protocol:ERR_TUNNEL_PROTOCOL_MODE']);
 });
 
+test('a protocol extension setting the plugin does not read is refused at its line; one it reads is passed on', async () => {
+  assert.equal(await issuesOf('[s]\nclient = yes\naccept = 1\nconnect = 2\nprotocol = echoish\nprotocolColour = blue\n'), [
+    '6:protocolColour:ERR_TUNNEL_PROTOCOL_OPTION',
+  ]);
+  assert.equal(await issuesOf('[s]\naccept = 1\nconnect = 2\ncert = c.pem\nprotocolColour = blue\n'), [
+    '5:protocolColour:ERR_TUNNEL_PROTOCOL_OPTION',
+  ]);
+});
+
 test('libwrap = no is accepted: only values that ask for something are refused', async () => {
   assert.equal(await issuesOf('[s]\naccept = 1\nconnect = 2\ncert = c.pem\nlibwrap = no\n'), []);
 });

@@ -185,7 +185,7 @@ class ConfigReader {
       this.refuse('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, undefined, 'missing option name before "="');
       return;
     }
-    const spec = findOption(name);
+    const spec = findOption(name) ?? protocolExtension(name);
     if (spec === undefined) {
       this.refuse('ERR_TUNNEL_CONFIG_UNKNOWN_OPTION', location, name.length > 80 ? `${name.slice(0, 77)}...` : name, 'unknown option');
       return;
@@ -215,6 +215,7 @@ class ConfigReader {
       this.refuse('ERR_TUNNEL_CONFIG_INVALID_VALUE', location, spec.name, error.message);
       return;
     }
+    if (spec === PROTOCOL_EXTENSION) value = { key: name.slice('protocol'.length).toLowerCase(), name, value: raw };
     (section?.entries ?? this.globalEntries).push({ spec, value, raw, location });
   }
 
@@ -361,6 +362,7 @@ class ConfigReader {
       OCSPflag: [],
       OCSPnonce: false,
       options: [],
+      protocolExtra: {},
       protocolHeader: [],
       pty: false,
       redirect: [],
@@ -385,7 +387,12 @@ class ConfigReader {
     for (const entry of entries) {
       const { spec } = entry;
       service.locations[spec.name] = entry.location;
-      if (spec.name === 'sni') sni.push(entry);
+      if (spec === PROTOCOL_EXTENSION) {
+        const extension = entry.value as { key: string; name: string; value: string };
+        delete service.locations[spec.name];
+        service.locations[extension.name] = entry.location;
+        service.protocolExtra[extension.key] = extension.value;
+      } else if (spec.name === 'sni') sni.push(entry);
       // The syslog facility is global (spec "debug = [FACILITY.]LEVEL" in GLOBAL OPTIONS); a service sets only its level.
       else if (spec.name === 'debug') service.debug = { facility: debug.facility, level: (entry.value as DebugLevel).level };
       else if (spec.repeatable) (target[spec.name] as unknown[]).push(entry.value);
@@ -403,4 +410,30 @@ function describe(error: unknown): string {
     if (typeof message === 'string') return message;
   }
   return String(error);
+}
+
+/**
+ * A `protocolX = value` line that is not a stunnel option: an extension
+ * setting for the service's protocol plugin (e.g. `protocolAllowLoopback`),
+ * kept as text in `protocolExtra` under `x` in lower case. Whether the plugin
+ * reads it is checked where protocols are resolved (the CLI refuses a setting
+ * no plugin reads).
+ */
+const PROTOCOL_EXTENSION: OptionSpec = {
+  name: 'protocolExtra',
+  aliases: [],
+  scope: 'service',
+  inherits: true,
+  syntax: 'TEXT',
+  repeatable: false,
+  default: undefined,
+  description: 'protocol plugin extension setting',
+  since: '5.28',
+  platform: 'all',
+  allowEmpty: true,
+  parse: undefined,
+};
+
+function protocolExtension(name: string): OptionSpec | undefined {
+  return /^protocol[A-Za-z0-9]+$/.test(name) ? PROTOCOL_EXTENSION : undefined;
 }

@@ -184,6 +184,11 @@ export interface ServiceConfig {
   protocolDomain?: string;
   /** Repeatable custom headers (since 5.68). */
   protocolHeader: string[];
+  /**
+   * Extension settings for protocol plugins: any other `protocolX = value` line (tunnel's extension; stunnel refuses
+   * them as unknown options), keyed by `x` in lower case. `locations` records them under the name as written.
+   */
+  protocolExtra: Record<string, string>;
   protocolHost?: string;
   protocolPassword?: string;
   protocolUsername?: string;

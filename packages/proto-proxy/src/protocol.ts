@@ -52,6 +52,7 @@ export const protocol: Protocol = {
   validate(options: ProtocolOptions, _mode: Mode): void {
     proxyVersion(options);
   },
+  extraOptions: ['version'],
   postTls,
 };
 

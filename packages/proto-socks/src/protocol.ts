@@ -82,5 +82,6 @@ export const protocol: Protocol = {
   validate(options: ProtocolOptions, _mode: Mode): void {
     socksSettings(options);
   },
+  extraOptions: ['allowloopback'],
   postTls,
 };

@@ -157,6 +157,13 @@ export interface Protocol {
    * Throw an Error (with a `code`) naming the option to refuse the configuration.
    */
   validate?(options: ProtocolOptions, mode: Mode): void;
+  /**
+   * The extension settings the plugin reads from `options.extra` (keys lower
+   * case, e.g. `allowloopback` for a `protocolAllowLoopback = yes` line). A
+   * configuration that writes any other `protocolX` line is refused, so no
+   * setting is ever silently ignored.
+   */
+  readonly extraOptions?: readonly string[];
   readonly preConnect?: ProtocolHook;
   readonly preTls?: ProtocolHook;
   readonly postTls?: ProtocolHook;
