@@ -67,8 +67,16 @@ fi
 work=$(mktemp -d /tmp/tunnel-bench.XXXXXX)
 pids=()
 cleanup() {
-  local pid
+  local pid i
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # tunnel waits up to 10 s for connections in flight on SIGTERM; after 3 s the bench stops waiting.
+  for i in $(seq 1 30); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -104,10 +112,12 @@ start() {
   pids+=("$started")
 }
 
-wait_port() { # PORT: until something accepts on 127.0.0.1:PORT (10 s)
-  local i
+wait_port() { # PORT: until 127.0.0.1:PORT is listening (10 s). Reads /proc/net/tcp rather than connecting,
+  # so no probe connection is left for the proxy to deal with.
+  local i hex
+  hex=$(printf '0100007F:%04X' "$1")
   for i in $(seq 1 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    if awk -v a="$hex" '$2 == a && $4 == "0A" {found = 1} END {exit !found}' /proc/net/tcp; then return 0; fi
     sleep 0.05
   done
   echo "bench: nothing listens on port $1" >&2
@@ -205,9 +215,9 @@ record_cores() {
 
 hs_conns=8
 if [ "$quick" -eq 1 ]; then
-  reps=1 bulk_bytes=$((32 << 20)) hs_secs=0.5 lat_count=300 idle_count=200 lat_reps=1
+  reps=1 bulk_bytes=$((32 << 20)) hs_secs=0.3 lat_count=300 idle_count=200 lat_reps=1 settle=0.5
 else
-  bulk_bytes=$((1 << 30)) hs_secs=3 lat_count=10000 idle_count=9500 lat_reps=$((reps + 2))
+  bulk_bytes=$((1 << 30)) hs_secs=3 lat_count=10000 idle_count=9500 lat_reps=$((reps + 2)) settle=2
 fi
 if [ "$idle_count" -gt $(((fd_limit - 200) / 2)) ]; then idle_count=$(((fd_limit - 200) / 2)); fi
 
@@ -301,7 +311,7 @@ fig="idle: $idle_count TLS 1.3 connections (ECDSA) held"
 for impl in tunnel stunnel; do
   proxy "$impl" "$impl-idle" server ec "$be_plain"
   pid=$ppid_
-  sleep 1
+  sleep "$settle"
   rss0=$(rss_of "$pid")
   fds0=$(ls "/proc/$pid/fd" | wc -l)
   mkfifo "$work/hold-$impl"
@@ -314,7 +324,7 @@ for impl in tunnel stunnel; do
     if [ $(($(date +%s) - t0)) -gt 180 ]; then echo "bench: idle connections took too long" >&2; break; fi
     sleep 0.2
   done
-  sleep 2 # the proxy finishes its upstream connects
+  sleep "$settle" # the proxy finishes its upstream connects
   rss1=$(rss_of "$pid")
   fds1=$(ls "/proc/$pid/fd" | wc -l)
   opened=$(field opened "$(cat "$work/idle-$impl.out")")
