@@ -13,7 +13,7 @@ const missingReadme = [];
 let types = '';
 mkdirSync('examples', { recursive: true });
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 for (const [index, name] of names.entries()) {
   const file = join('node_modules', name, 'README.md');
   const ident = `p${index}`;
@@ -26,7 +26,7 @@ for (const [index, name] of names.entries()) {
   const readme = readFileSync(file, 'utf8');
   const found = new Set();
   const blocks = [...readme.matchAll(/```(?:ts|typescript|js|javascript)\n([\s\S]*?)```/g)].map((m) => m[1]);
-  const fromPkg = new RegExp(`import\\s+\\{([^}]*)\\}\\s+from\\s+'${escape(name)}'`, 'g');
+  const fromPkg = new RegExp(`import\\s+\\{([^}]*)\\}\\s+from\\s+'${escapeRegExp(name)}'`, 'g');
   for (const block of blocks) {
     for (const m of block.matchAll(fromPkg)) {
       for (const part of m[1].split(',')) {
