@@ -9,6 +9,7 @@
 #   6. npm install -g into a temp prefix: tunnel -version, a real server-mode config carrying a TLS connection
 #      from openssl s_client to an echo backend, tunnel -demo, and protocol = ldap from the globally
 #      installed example plugin.
+#   0. (first) deps-check.mjs: dependency lists are exactly what src/ imports.
 # Needs: built dist/ (pnpm build), node 20, npm, openssl, registry access for third-party deps.
 # Usage: bash tools/consumer-test/run.sh   (KEEP=1 keeps the temp dir)
 set -uo pipefail
@@ -38,6 +39,10 @@ summary() {
   echo "consumer test: $failed failed"
 }
 abort() { fail "$*"; summary; exit 1; }
+
+step "dependency lists match src/ imports"
+node "$here/deps-check.mjs" >"$work/deps-check.log" 2>&1 && pass "deps-check: every dependency list is exactly what src/ imports" \
+  || fail "deps-check: $(grep FAIL "$work/deps-check.log" | tr '\n' ';')"
 
 step "pack the public packages"
 mapfile -t pkgs < <(node "$here/lib/packages.mjs" "$root")
