@@ -28,28 +28,35 @@ function logTls(log: BoundLog, socket: TLSSocket, verb: 'accepted' | 'connected'
   const cipher = socket.getCipher();
   log.info(`TLS ${verb}: ${socket.isSessionReused() ? 'previous session reused' : 'new session negotiated'}`);
   log.info(`${socket.getProtocol() ?? 'TLS'} ciphersuite: ${cipher.standardName ?? cipher.name}`);
-  const peer = oneLine(socket.getPeerX509Certificate()?.subject);
+  const peer = peerNames(socket).subject;
   log.debug(peer === undefined ? 'No peer certificate received' : `Peer certificate: ${peer}`);
 }
 
-function oneLine(dn: string | undefined): string | undefined {
-  if (dn === undefined) return undefined;
-  return dn
-    .split('\n')
-    .filter((part) => part !== '')
-    .map((part) => `/${part}`)
-    .join('');
+/**
+ * The DN of a `getPeerCertificate()` subject/issuer in OpenSSL's one-line form (`/CN=x/O=y`).
+ * `getPeerCertificate()` is used rather than `getPeerX509Certificate()`: on the client side Node 20 hands
+ * the latter out once only (later calls return undefined), and the verifier must still be able to get it.
+ */
+function oneLine(dn: Record<string, string | string[]> | undefined): string | undefined {
+  if (dn === undefined || dn === null) return undefined;
+  const parts = Object.entries(dn).flatMap(([key, value]) => (Array.isArray(value) ? value : [value]).map((v) => `/${key}=${v}`));
+  return parts.length === 0 ? undefined : parts.join('');
+}
+
+function peerNames(socket: TLSSocket): { subject: string | undefined; issuer: string | undefined } {
+  const peer = socket.getPeerCertificate() as { subject?: Record<string, string>; issuer?: Record<string, string> } | null;
+  return { subject: oneLine(peer?.subject), issuer: oneLine(peer?.issuer) };
 }
 
 function tlsInfoOf(socket: TLSSocket): TlsInfo {
-  const peer = socket.getPeerX509Certificate();
+  const peer = peerNames(socket);
   return {
     protocol: socket.getProtocol(),
     cipher: socket.getCipher()?.standardName,
     servername: typeof socket.servername === 'string' ? socket.servername : undefined,
     alpnProtocol: socket.alpnProtocol ?? undefined,
-    peerSubject: oneLine(peer?.subject),
-    peerIssuer: oneLine(peer?.issuer),
+    peerSubject: peer.subject,
+    peerIssuer: peer.issuer,
   };
 }
 
@@ -85,7 +92,15 @@ function destroyStream(stream: Duplex | undefined, reset: boolean): void {
   // Errors after teardown (an abort of a half-written compression stage, a late reset) are of no interest any more.
   stream.on('error', () => {});
   const socket = stream as Socket;
-  if (reset && typeof socket.resetAndDestroy === 'function' && !(stream instanceof TLSSocket) && socket.readyState !== undefined) {
+  // Node 20's resetAndDestroy() on a socket that has written data can leave the handle half-closed with a FIN
+  // instead of an RST and the event loop spinning on it (observed); so RST only a socket we never wrote to.
+  if (
+    reset &&
+    typeof socket.resetAndDestroy === 'function' &&
+    !(stream instanceof TLSSocket) &&
+    socket.readyState !== undefined &&
+    socket.bytesWritten === 0
+  ) {
     try {
       socket.resetAndDestroy();
       return;
@@ -289,10 +304,14 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
   }
   const reset = error !== undefined;
   const rst = reset && service.options.reset !== false;
-  // Reset the raw sockets first: destroying a TLS wrapper first would close the descriptor with a FIN.
-  destroyStream(rawLocal, rst);
-  destroyStream(rawRemote, rst);
-  for (const stream of [localStream, remoteStream, tlsSocket]) destroyStream(stream, false);
+  // A TCP reset under a live TLS layer crashes Node 20 (segfault) when the TLS layer still has writes queued,
+  // e.g. TLS 1.3 session tickets right after the handshake; so the TLS-bound socket is reset only while no
+  // TLS layer sits on it, and closed through the TLS layer (FIN) otherwise.
+  const tlsBound = mode === 'server' ? rawLocal : rawRemote;
+  for (const stream of [localStream, remoteStream, tlsSocket])
+    if (stream !== rawLocal && stream !== rawRemote) destroyStream(stream, false);
+  destroyStream(rawLocal, rst && !(tlsSocket !== undefined && tlsBound === rawLocal));
+  destroyStream(rawRemote, rst && !(tlsSocket !== undefined && tlsBound === rawRemote));
   if (!signal.aborted) controller.abort(new TunnelError('ERR_TUNNEL_SHUTDOWN', 'connection closed'));
   log.notice(
     `Connection ${reset ? 'reset' : 'closed'}: ${result.bytesToTls} byte(s) sent to TLS, ${result.bytesToSocket} byte(s) sent to socket`,
@@ -312,6 +331,24 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
 const ocspResponses = new WeakMap<TLSSocket, Buffer>();
 function ocspOf(socket: TLSSocket): Buffer | undefined {
   return ocspResponses.get(socket);
+}
+
+/**
+ * Fills `authorized`/`authorizationError` of a server-side TLSSocket as
+ * `tls.Server` does for its own sockets (a hand-made TLSSocket leaves them
+ * unset), so a verifier can read OpenSSL's chain verdict the usual way.
+ * `rejectUnauthorized` stays false: the verifier decides.
+ */
+function settleAuthorized(socket: TLSSocket): void {
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle;
+  const verifyError = handle?.verifyError?.();
+  const target = socket as unknown as { authorized: boolean; authorizationError: string | undefined };
+  if (verifyError) {
+    target.authorized = false;
+    target.authorizationError = verifyError.code ?? verifyError.message;
+  } else if (verifyError === null) {
+    target.authorized = true;
+  }
 }
 
 /** Server-mode handshake on the accepted stream, with SNI slaves and OCSP stapling through the verifier. */
@@ -344,6 +381,7 @@ async function acceptTls(service: PreparedService, stream: Duplex, signal: Abort
         }),
   });
   await handshake(socket, 'secure', signal, 'SSL_accept');
+  if (requestCert) settleAuthorized(socket);
   return socket;
 }
 

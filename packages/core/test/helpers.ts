@@ -57,6 +57,8 @@ export async function startTunnel(
 export async function tlsClient(options: ConnectionOptions): Promise<TLSSocket> {
   const socket = tlsConnect({ rejectUnauthorized: false, allowHalfOpen: true, ...options } as ConnectionOptions);
   await once(socket, 'secureConnect');
+  // A test that leaves a rejected client half-open must not keep the test process alive.
+  socket.unref();
   return socket;
 }
 

@@ -146,6 +146,7 @@ test(
       const closed = Promise.race([once(raw, 'close'), once(raw, 'end')]);
       raw.resume();
       await closed;
+      raw.destroy();
       await logger.waitFor(/LOG3\[\d+\]: preTls: \d+ byte\(s\) of plaintext received before the TLS handshake/);
       assert.not.match(logger.text(), /220 go/);
     } finally {

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type EchoServer, type Pki, connectTcp, echoServer, makePki, startProcess, tempDir, timed } from '@tunnel/testkit';
 import type { Protocol } from '../src/index.js';
-import { gone, startTunnel, tlsClient } from './helpers.js';
+import { deadPort, gone, startTunnel, tlsClient } from './helpers.js';
 
 const dir = tempDir();
 let pki: Pki;
@@ -206,11 +206,9 @@ for (const reset of [true, false]) {
       const { tunnel, port } = await startTunnel([
         {
           name: 'rst',
-          mode: 'server',
+          mode: 'client',
           accept: [{ host: '127.0.0.1', port: 0 }],
-          connect: [{ host: '127.0.0.1', port: echo.port }],
-          cert: cert(),
-          timeouts: { busy: 0.2 },
+          connect: [{ host: '127.0.0.1', port: await deadPort() }],
           reset,
         },
       ]);
