@@ -115,7 +115,7 @@ test(
 
 async function stunnel(config: string): Promise<RunningProcess> {
   const file = join(dir.path, `stunnel-${Math.random().toString(36).slice(2)}.conf`);
-  writeFileSync(file, `foreground = yes\npid =\ndebug = 6\n${config}`);
+  writeFileSync(file, `foreground = yes\npid =\nsyslog = no\ndebug = 6\n${config}`);
   const process = startProcess('/usr/bin/stunnel4', [file]);
   await process.waitFor(/Configuration successful/);
   return process;
