@@ -113,7 +113,7 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     const prepared = entry.prepared;
     const id = prepared.nextId();
     const peer = {
-      address: socket.remoteAddress ?? prepared.options.accept.find((a) => 'path' in a)?.toString() ?? 'unix',
+      address: socket.remoteAddress ?? 'unix',
       port: socket.remotePort ?? 0,
       family: socket.remoteFamily ?? 'unix',
     };
