@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { echoServer, makePki, type Pki, startProcess, tempDir, timed } from '@tunnel/testkit';
