@@ -19,13 +19,13 @@ await startTlsLdap(channel);
 if (channel.buffered > 0) throw new Error('plaintext after the StartTLS response');
 const secure = tls.connect({ socket, servername: 'localhost', ca: readFileSync(caFile) });
 await once(secure, 'secureConnect');
+const version = secure.getProtocol();
 secure.write('ldap-through-tunnel\n');
 let text = '';
 for await (const chunk of secure) {
   text += chunk;
   if (text.includes('\n')) break;
 }
-const version = secure.getProtocol();
 secure.destroy();
 clearTimeout(timer);
 if (text.trim() !== 'ldap-through-tunnel') throw new Error(`unexpected echo: ${JSON.stringify(text)}`);
