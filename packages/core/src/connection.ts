@@ -67,6 +67,7 @@ function handshake(socket: TLSSocket, event: 'secure' | 'secureConnect', signal:
       socket.off(event, onSecure);
       socket.off('error', onError);
       socket.off('close', onClose);
+      socket.off('end', onClose);
       signal.removeEventListener('abort', onAbort);
       if (error === undefined) resolve();
       else reject(error);
@@ -83,6 +84,9 @@ function handshake(socket: TLSSocket, event: 'secure' | 'secureConnect', signal:
     socket.once(event, onSecure);
     socket.on('error', onError);
     socket.once('close', onClose);
+    // With allowHalfOpen a peer's FIN mid-handshake ends the readable side without closing the socket: the
+    // handshake can never finish, so fail now (as stunnel does: "unexpected eof") rather than at TIMEOUTbusy.
+    socket.once('end', onClose);
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
