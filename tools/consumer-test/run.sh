@@ -222,8 +222,12 @@ if node "$here/lib/wait-port.mjs" "$tls_port" 15; then
   else
     fail "TLS through the global tunnel: got '$reply'; $(tail -3 s_client.err)"
   fi
+  # The plugin must be found beside the global CLI, not from this directory (the config's and the cwd).
+  if (cd "$run_dir" && node -e "require.resolve('tunnel-protocol-ldap')" 2>/dev/null); then
+    fail "tunnel-protocol-ldap is resolvable from $run_dir itself: the global lookup is not what is tested"
+  fi
   if node "$here/lib/wait-port.mjs" "$ldap_port" 5 && ldap=$(cd "$consumer" && node ldap-client.mjs "$ldap_port" "$run_dir/cert.pem" 2>&1); then
-    pass "protocol = ldap from the globally installed tunnel-protocol-ldap: $ldap"
+    pass "protocol = ldap loaded from the global prefix beside the CLI (not from the config dir or cwd): $ldap"
   else
     fail "protocol = ldap through the global tunnel: $ldap"
   fi
