@@ -24,7 +24,12 @@ export interface ConnectionInput {
 }
 
 /** Logs the one-line description of the negotiated TLS session as stunnel does. */
+/** The abort reason of a connection that ended normally; one shared value, so no Error (and stack) is built per connection. */
+const CONNECTION_CLOSED = new TunnelError('ERR_TUNNEL_SHUTDOWN', 'connection closed');
+
 function logTls(log: BoundLog, socket: TLSSocket, verb: 'accepted' | 'connected'): void {
+  // Hot path: nothing is computed for lines the service's debug level drops.
+  if (!log.enabled(6)) return;
   const cipher = socket.getCipher();
   log.info(`TLS ${verb}: ${socket.isSessionReused() ? 'previous session reused' : 'new session negotiated'}`);
   log.info(`${socket.getProtocol() ?? 'TLS'} ciphersuite: ${cipher.standardName ?? cipher.name}`);
@@ -201,6 +206,8 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
     },
     connectRemote,
     get tls() {
+      // Computed on first use: most connections have no protocol that asks.
+      if (tlsInfo === undefined && tlsSocket !== undefined) tlsInfo = tlsInfoOf(tlsSocket);
       return tlsInfo;
     },
     state: new Map(),
@@ -248,12 +255,11 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
       logTls(log, tlsSocket, 'connected');
       remoteStream = tlsSocket;
     }
-    tlsInfo = tlsInfoOf(tlsSocket);
-
     if (current.verifier !== undefined) {
+      const servername = typeof tlsSocket.servername === 'string' ? tlsSocket.servername : undefined;
       const verdict = await current.verifier.check(tlsSocket, {
         mode,
-        ...(tlsInfo.servername === undefined ? {} : { servername: tlsInfo.servername }),
+        ...(servername === undefined ? {} : { servername }),
         ...(ocspOf(tlsSocket) === undefined ? {} : { ocspResponse: ocspOf(tlsSocket) }),
         signal,
       });
@@ -316,7 +322,7 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
     if (stream !== rawLocal && stream !== rawRemote) destroyStream(stream, false);
   destroyStream(rawLocal, rst && !(tlsSocket !== undefined && tlsBound === rawLocal));
   destroyStream(rawRemote, rst && !(tlsSocket !== undefined && tlsBound === rawRemote));
-  if (!signal.aborted) controller.abort(new TunnelError('ERR_TUNNEL_SHUTDOWN', 'connection closed'));
+  if (!signal.aborted) controller.abort(CONNECTION_CLOSED);
   log.notice(
     `Connection ${reset ? 'reset' : 'closed'}: ${result.bytesToTls} byte(s) sent to TLS, ${result.bytesToSocket} byte(s) sent to socket`,
   );
