@@ -79,7 +79,7 @@ node -e '
 ' "$(printf '%s\n' "${names[@]}" | node -e 'console.log(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" \
   "$(for n in "${names[@]}"; do printf '%s\n%s\n' "$n" "${tarball[$n]}"; done | node -e 'const l=require("fs").readFileSync(0,"utf8").trim().split("\n");const o={};for(let i=0;i<l.length;i+=2)o[l[i]]=l[i+1];console.log(JSON.stringify(o))')" \
   "$TS_VERSION" "$TYPES_NODE_VERSION" "$consumer/package.json" "$consumer/packages.json"
-(cd "$consumer" && npm install >"$work/npm-install.log" 2>&1) || { tail -30 "$work/npm-install.log"; abort "npm install of the tarballs"; }
+(cd "$consumer" && timeout 300 npm install >"$work/npm-install.log" 2>&1) || { tail -30 "$work/npm-install.log"; abort "npm install of the tarballs"; }
 # Every @tunnel/* (and the plugin) in the tree must come from a tarball, never from the registry.
 from_registry=$(node -e '
   const lock = require(process.argv[1]);
@@ -167,7 +167,7 @@ step "global install into a temp prefix"
 prefix="$work/global"
 all_tarballs=()
 for n in "${names[@]}"; do all_tarballs+=("${tarball[$n]}"); done
-(npm install -g --prefix "$prefix" "${all_tarballs[@]}" >"$work/npm-global.log" 2>&1) || { tail -30 "$work/npm-global.log"; abort "npm install -g"; }
+(timeout 300 npm install -g --prefix "$prefix" "${all_tarballs[@]}" >"$work/npm-global.log" 2>&1) || { tail -30 "$work/npm-global.log"; abort "npm install -g"; }
 tunnel="$prefix/bin/tunnel"
 [ -x "$tunnel" ] || abort "$tunnel not installed"
 run_dir="$work/run"   # no node_modules here: plugins must be found beside the global CLI
