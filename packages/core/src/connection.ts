@@ -9,7 +9,7 @@ import { type BoundLog, bindLog } from './log.js';
 import { pump } from './pump.js';
 import type { PreparedService, PreparedTarget } from './service.js';
 import type { ConnectionCloseEvent, ConnectTarget, Logger } from './types.js';
-import { isIP } from 'node:net';
+import { isIP, Socket as NetSocket } from 'node:net';
 
 /** What `runConnection` needs about one accepted stream. */
 export interface ConnectionInput {
@@ -167,6 +167,7 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
     connecting ??= (async () => {
       const socket = await current.upstream.connect({
         targets: target === undefined ? targets : [target],
+        client: rawLocal,
         timeoutMs: service.timeouts.connectMs,
         signal,
         log,
@@ -219,6 +220,13 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
     error: undefined,
   };
   try {
+    const admit = service.options.hooks?.admit;
+    if (admit !== undefined && rawLocal instanceof NetSocket) {
+      stage = 'accept';
+      const destination = await admit(rawLocal, { service: service.name, signal });
+      if (destination !== undefined) targets = [destination];
+    }
+    stage = 'preConnect';
     if (protocol?.preConnect) await protocol.preConnect(context);
     stage = 'connect';
     if (mode === 'client' || protocol?.preTls !== undefined) await connectRemote();

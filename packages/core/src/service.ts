@@ -81,7 +81,7 @@ function targetOf(name: string, options: SniSlaveOptions | ServiceOptions, mode:
     name,
     level: options.debug ?? 5,
     tls: prepareTls(options, mode, name),
-    upstream: createUpstream(options, name),
+    upstream: createUpstream(options, name, 'hooks' in options ? options.hooks : undefined),
     verifier: options.verifier,
     redirect: options.redirect,
     firstHost: first?.host,

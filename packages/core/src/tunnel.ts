@@ -160,8 +160,15 @@ export function createTunnel(options: TunnelOptions): Tunnel {
       };
       server.once('error', onError);
       server.once('listening', onListening);
+      const listenHook = prepared.options.hooks?.listen;
       if ('path' in address) server.listen({ path: address.path });
-      else server.listen({ host: address.host ?? '::', port: address.port });
+      else if (listenHook === undefined) server.listen({ host: address.host ?? '::', port: address.port });
+      else
+        listenHook(server, { host: address.host ?? '::', port: address.port }).catch((error: NodeJS.ErrnoException) => {
+          // Hooks report errno-style codes such as ERR_TUNNEL_OS_EADDRINUSE.
+          const inUse = error.code === 'EADDRINUSE' || String(error.code).endsWith('_EADDRINUSE');
+          onError(Object.assign(error, { code: inUse ? 'EADDRINUSE' : error.code }));
+        });
     });
     server.on('error', (error) => globalLog.error(`Service [${service}]: listener error: ${error.message}`));
     if ('path' in address && address.mode !== undefined) await chmod(address.path, address.mode);

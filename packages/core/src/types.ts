@@ -6,6 +6,7 @@
  * (except the Unix socket it is asked to listen on) and never prints.
  */
 import type { TLSSocket } from 'node:tls';
+import type { Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Mode, Protocol, ProtocolOptions } from '@tunnel/protocol';
 
@@ -148,6 +149,35 @@ export interface SniSlaveOptions extends TlsServiceOptions, UpstreamOptions {
 /** `logId =`. `thread` is the connection's sequential number (a Node connection is an async task, not a thread); `process` is the pid. */
 export type LogIdType = 'sequential' | 'unique' | 'thread' | 'process';
 
+/**
+ * Per-connection policy the application plugs in (the CLI uses it for
+ * `libwrap`, `ident`, `socket` and `transparent`). Core calls these at fixed
+ * points and knows nothing of what they do.
+ */
+export interface ConnectionHooks {
+  /**
+   * Runs first for each accepted TCP or Unix socket, under TIMEOUTbusy.
+   * Throw an Error with a `code` to refuse the connection (it is logged and
+   * closed); return a target to use instead of `connect` (the original
+   * destination of a redirected connection).
+   */
+  readonly admit?: (
+    socket: Socket,
+    context: { readonly service: string; readonly signal: AbortSignal },
+  ) => Promise<ConnectTarget | undefined>;
+  /**
+   * Opens the upstream TCP connection to one resolved address instead of
+   * `net.connect` (binding the client's address, options set before connect).
+   * Core still applies TIMEOUTconnect and failover around it.
+   */
+  readonly openUpstream?: (
+    address: { readonly host: string; readonly port: number; readonly family: number },
+    context: { readonly client: Duplex; readonly local: string | undefined; readonly signal: AbortSignal },
+  ) => Promise<Socket>;
+  /** Binds a TCP listener instead of `server.listen` (options that must be set before bind). */
+  readonly listen?: (server: Server, address: { readonly host: string; readonly port: number }) => Promise<void>;
+}
+
 /** One `[service]` section. */
 export interface ServiceOptions extends TlsServiceOptions, UpstreamOptions {
   /** The section name; names the service in logs and errors. Unique within a tunnel. */
@@ -174,6 +204,8 @@ export interface ServiceOptions extends TlsServiceOptions, UpstreamOptions {
   readonly debug?: LogLevel | undefined;
   /** `logId =` (default `sequential`). */
   readonly logId?: LogIdType | undefined;
+  /** Policy hooks (access control, socket options, transparent proxying). */
+  readonly hooks?: ConnectionHooks | undefined;
 }
 
 /** Options of `createTunnel`. */

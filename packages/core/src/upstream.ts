@@ -1,8 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { type Duplex, PassThrough } from 'node:stream';
 import { TunnelError } from './errors.js';
 import type { BoundLog } from './log.js';
-import type { ConnectTarget, UpstreamOptions } from './types.js';
+import type { ConnectionHooks, ConnectTarget, UpstreamOptions } from './types.js';
 
 /** One concrete address to dial. `name` is the configured host, kept for logs. */
 type Address =
@@ -16,6 +17,8 @@ export interface Upstream {
   /** Opens a connection to the first target that answers, per the failover policy. */
   connect(options: {
     targets?: readonly ConnectTarget[] | undefined;
+    /** The accepted side, for an `openUpstream` hook that binds the client's address. */
+    client?: Duplex | undefined;
     timeoutMs: number;
     signal: AbortSignal;
     log: BoundLog;
@@ -65,12 +68,54 @@ async function resolveTargets(targets: readonly ConnectTarget[]): Promise<Addres
  * `prio` always starts at the first. Delayed resolution forces `prio`
  * (stunnel: "Delayed resolver inflicts failover = prio").
  */
-export function createUpstream(options: UpstreamOptions, service: string): Upstream {
+export function createUpstream(options: UpstreamOptions, service: string, hooks?: ConnectionHooks): Upstream {
   let delayed = options.delay === true;
   let addresses: Address[] | undefined;
   let next = 0;
 
-  const dial = (address: Address, timeoutMs: number, signal: AbortSignal): Promise<Socket> =>
+  const open = hooks?.openUpstream;
+  /** Dials through the application's `openUpstream` hook, bounded by the same timeout and signal as a plain dial. */
+  const dialHook = (
+    address: Extract<Address, { address: string }>,
+    client: Duplex | undefined,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<Socket> => {
+    const attempt = new AbortController();
+    const stop = () => attempt.abort(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(
+      () =>
+        attempt.abort(
+          new TunnelError('ERR_TUNNEL_TIMEOUT_CONNECT', `s_connect: ${describeAddress(address)}: timeout after ${timeoutMs} ms`, {
+            service,
+            stage: 'connect',
+          }),
+        ),
+      timeoutMs,
+    );
+    const hookSignal = attempt.signal;
+    const aborted = new Promise<never>((_, reject) =>
+      hookSignal.addEventListener('abort', () => reject(hookSignal.reason), { once: true }),
+    );
+    const opened = (open as NonNullable<typeof open>)(
+      { host: address.address, port: address.port, family: address.family },
+      { client: client ?? new PassThrough(), local: options.local, signal: hookSignal },
+    );
+    opened.then(
+      (socket) => hookSignal.aborted && socket.destroy(),
+      () => {},
+    );
+    return Promise.race([opened, aborted]).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    });
+  };
+
+  const dial = (address: Address, timeoutMs: number, signal: AbortSignal, client?: Duplex): Promise<Socket> =>
+    open !== undefined && !('path' in address) ? dialHook(address, client, timeoutMs, signal) : dialNet(address, timeoutMs, signal);
+
+  const dialNet = (address: Address, timeoutMs: number, signal: AbortSignal): Promise<Socket> =>
     new Promise((resolve, reject) => {
       const socket =
         'path' in address
@@ -121,7 +166,7 @@ export function createUpstream(options: UpstreamOptions, service: string): Upstr
         log.notice(`Service [${service}]: ${(error as Error).message}; delayed resolver engaged (failover = prio)`);
       }
     },
-    async connect({ targets, timeoutMs, signal, log }) {
+    async connect({ targets, client, timeoutMs, signal, log }) {
       const fixed = targets !== undefined;
       let list: Address[];
       if (fixed) list = await resolveTargets(targets);
@@ -137,7 +182,7 @@ export function createUpstream(options: UpstreamOptions, service: string): Upstr
         const address = list[(start + i) % list.length] as Address;
         log.info(`s_connect: connecting ${describeAddress(address)}`);
         try {
-          const socket = await dial(address, timeoutMs, signal);
+          const socket = await dial(address, timeoutMs, signal, client);
           log.notice(`s_connect: connected ${describeAddress(address)}`);
           return socket;
         } catch (error) {
