@@ -1,5 +1,15 @@
 import type { Address, Config, Location, ServiceConfig } from '@tunnel/config-parser';
-import type { AcceptAddress, ConnectTarget, LogLevel, PeerVerifier, ServiceOptions, SniService, SniSlaveOptions } from '@tunnel/core';
+import type {
+  AcceptAddress,
+  ConnectionHooks,
+  ConnectTarget,
+  LogLevel,
+  PeerVerifier,
+  ServiceOptions,
+  SniService,
+  SniSlaveOptions,
+} from '@tunnel/core';
+import { connectionHooks, type PolicyEnvironment, policyEnvironment } from './connection-policy.js';
 import type { Protocol, ProtocolOptions } from '@tunnel/protocol';
 import { refusalOf } from './option-status.js';
 import { SetupError, type SetupIssue } from './setup-error.js';
@@ -12,6 +22,8 @@ export interface BuildEnvironment {
   resolveProtocol(name: string): Promise<Protocol>;
   /** Builds the service's certificate policy, or undefined when it asks for none. Throws an Error (with `option` when known). */
   createVerifier(service: ServiceConfig): Promise<PeerVerifier | undefined>;
+  /** Where libwrap tables and identd are found (default: the system's). */
+  readonly policy?: PolicyEnvironment;
 }
 
 /** One service, ready for `@tunnel/core`, with where it came from (for later errors such as a port in use). */
@@ -168,6 +180,13 @@ async function buildParts(
     );
   }
 
+  let hooks: ConnectionHooks | undefined;
+  try {
+    hooks = connectionHooks(service, environment.policy ?? policyEnvironment());
+  } catch (error) {
+    fail('socket', (error as { code?: string }).code ?? 'ERR_TUNNEL_SOCKET_OPTION', (error as Error).message);
+  }
+
   if (before.count > 0) return undefined;
 
   const ciphers =
@@ -204,6 +223,7 @@ async function buildParts(
     protocolOptions,
     compression: config.globals.compression,
     logId: service.logId,
+    hooks,
   };
   return { config: service, slave, rest };
 }

@@ -73,7 +73,7 @@ test('every problem is reported with its line: refused options, unreadable files
       'cert = missing.pem', // 6
       'protocol = nosuch', // 7
       'sslVersion = SSLv3', // 8
-      'libwrap = yes', // 9
+      'pty = yes', // 9
     ].join('\n'),
   );
   assert.equal(issues.sort(), [
@@ -81,7 +81,7 @@ test('every problem is reported with its line: refused options, unreadable files
     '6:cert:ERR_TUNNEL_FILE_UNREADABLE',
     '7:protocol:ERR_TUNNEL_PROTOCOL_UNKNOWN',
     '8:sslVersion:ERR_TUNNEL_SSL_VERSION_REFUSED',
-    '9:libwrap:ERR_TUNNEL_OPTION_REFUSED',
+    '9:pty:ERR_TUNNEL_OPTION_REFUSED',
   ]);
 });
 
@@ -98,8 +98,8 @@ test('a protocol extension setting the plugin does not read is refused at its li
   ]);
 });
 
-test('libwrap = no is accepted: only values that ask for something are refused', async () => {
-  assert.equal(await issuesOf('[s]\naccept = 1\nconnect = 2\ncert = c.pem\nlibwrap = no\n'), []);
+test('pty = no is accepted: only values that ask for something are refused', async () => {
+  assert.equal(await issuesOf('[s]\naccept = 1\nconnect = 2\ncert = c.pem\npty = no\n'), []);
 });
 
 test.run();

@@ -415,7 +415,10 @@ async function connectTls(service: PreparedService, stream: Duplex, target: Targ
     ...(servername === undefined || servername === '' ? {} : { servername }),
   };
   const socket = tlsConnect(options);
-  socket.once('OCSPResponse', (response: Buffer) => ocspResponses.set(socket, response));
+  // Node reports "no staple" as a null response; only a real one is kept.
+  socket.once('OCSPResponse', (response: Buffer | null) => {
+    if (Buffer.isBuffer(response) && response.length > 0) ocspResponses.set(socket, response);
+  });
   await handshake(socket, 'secureConnect', signal, 'SSL_connect');
   return socket;
 }

@@ -22,6 +22,7 @@ export type {
   SniSlaveOptions,
   LogIdType,
   ServiceOptions,
+  ConnectionHooks,
   TunnelOptions,
   CloseOptions,
   ConnectionOpenEvent,

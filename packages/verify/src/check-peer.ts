@@ -82,7 +82,7 @@ async function checkOcsp(path: readonly X509Certificate[], policy: PeerPolicy, o
     const certificate = path[depth] as X509Certificate;
     const issuer = path[depth + 1] as X509Certificate;
     if (isSelfSigned(certificate)) continue;
-    if (depth === 0 && policy.stapled !== undefined && policy.stapled.length > 0) {
+    if (depth === 0 && policy.stapled != null && policy.stapled.length > 0) {
       const status = checkOcspResponse({ der: policy.stapled, certificate, issuer, trusted, flags, now: policy.now });
       if (status.status !== 'good') throw ocspFailure(certificate, status, depth);
       continue;
@@ -131,7 +131,7 @@ async function decide(chain: readonly X509Certificate[], policy: PeerPolicy): Pr
   } else {
     const path = verifyChain(leaf, chain.slice(1), policy.store, now);
     const ocsp = policy.ocsp ?? {};
-    const stapled = policy.stapled !== undefined && policy.stapled.length > 0;
+    const stapled = policy.stapled != null && policy.stapled.length > 0;
     if (ocsp.url !== undefined || ocsp.aia === true || stapled) {
       await checkOcsp(path, policy, ocsp, policy.signal ?? new AbortController().signal);
     }
