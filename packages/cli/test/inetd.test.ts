@@ -59,6 +59,9 @@ test(
       await launcher.stop();
       await echo.close();
     }
+    // Each connection was served by its own tunnel process, logging to the same file.
+    const log = readFileSync(join(dir.path, 'inetd.log'), 'utf8');
+    assert.is(log.match(/Service \[inetd\] accepted connection from stdio/g)?.length, 2, log);
   }, 45_000),
 );
 

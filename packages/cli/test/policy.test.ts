@@ -26,7 +26,9 @@ async function freePort(): Promise<number> {
 /** Resolves 'echoed' when the round trip works, or the error text when tunnel refuses the client. */
 async function tryFrom(localAddress: string, port: number): Promise<string> {
   return new Promise((resolve) => {
-    const socket = tls.connect({ port, host: '127.0.0.1', localAddress, servername: 'localhost', ca: readFileSync(pki.ca) });
+    // localAddress is passed on to net.connect (Node's tls types omit it).
+    const options = { port, host: '127.0.0.1', localAddress, servername: 'localhost', ca: readFileSync(pki.ca) } as tls.ConnectionOptions;
+    const socket = tls.connect(options);
     socket.on('secureConnect', () => socket.write('ping'));
     socket.on('data', (chunk) => {
       resolve(chunk.toString() === 'ping' ? 'echoed' : chunk.toString());

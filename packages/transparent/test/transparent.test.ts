@@ -101,7 +101,7 @@ test(
     } finally {
       await pair.close();
     }
-  }),
+  }, 30_000),
 );
 
 test(
