@@ -1,6 +1,5 @@
-import net from 'node:net';
 import { join } from 'node:path';
-import { makePki, type Pki, type RunningProcess, run, tempDir, timed, which } from '@tunnel/testkit';
+import { makePki, type Pki, type RunningProcess, run, tempDir, timed, which, freePort } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTunnel, writeConfig } from './helpers.js';
@@ -13,15 +12,6 @@ const dir = tempDir('tunnel-posture-');
 let pki: Pki;
 let tunnel: RunningProcess;
 let port = 0;
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  const chosen = await new Promise<number>((resolve) =>
-    probe.listen(0, '127.0.0.1', () => resolve((probe.address() as net.AddressInfo).port)),
-  );
-  await new Promise((resolve) => probe.close(resolve));
-  return chosen;
-}
 
 /** The protocol an `openssl s_client` forced to one version negotiates, or undefined when the handshake fails. */
 async function negotiated(version: string): Promise<string | undefined> {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { makePki, type Pki, type RunningProcess, tempDir, timed } from '@tunnel/testkit';
+import { makePki, type Pki, type RunningProcess, tempDir, timed, freePort } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTunnel, writeConfig } from './helpers.js';
@@ -30,15 +30,6 @@ const report: string[] = [];
 function listen(server: net.Server): Promise<number> {
   servers.push(server);
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  const port = await new Promise<number>((resolve) =>
-    probe.listen(0, '127.0.0.1', () => resolve((probe.address() as net.AddressInfo).port)),
-  );
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

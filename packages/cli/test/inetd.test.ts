@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { echoServer, makePki, type Pki, startProcess, tempDir, timed } from '@tunnel/testkit';
+import { echoServer, makePki, type Pki, startProcess, tempDir, timed, freePort } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NODE_ARGS, writeConfig } from './helpers.js';
@@ -13,14 +12,6 @@ test.before(async () => {
   pki = await makePki({ dir: dir.path });
 });
 test.after(() => dir.remove());
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test(
   'inetd mode: socat hands each accepted connection to tunnel on stdin/stdout, and TLS flows to the backend',

@@ -1,8 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { echoServer, makePki, type Pki, tempDir, timed } from '@tunnel/testkit';
+import { echoServer, makePki, type Pki, tempDir, timed, freePort } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTunnel, writeConfig } from './helpers.js';
@@ -14,14 +13,6 @@ test.before(async () => {
   pki = await makePki({ dir: dir.path });
 });
 test.after(() => dir.remove());
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Resolves 'echoed' when the round trip works, or the error text when tunnel refuses the client. */
 async function tryFrom(localAddress: string, port: number): Promise<string> {

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { echoServer, makePki, type Pki, tempDir, timed } from '@tunnel/testkit';
+import { echoServer, makePki, type Pki, tempDir, timed, freePort } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTunnel, writeConfig } from './helpers.js';
@@ -14,14 +13,6 @@ test.before(async () => {
   pki = await makePki({ dir: dir.path });
 });
 test.after(() => dir.remove());
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function roundTrip(port: number, text: string): Promise<string> {
   const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(pki.ca) });

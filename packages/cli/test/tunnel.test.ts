@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { echoServer, makePki, type Pki, randomPayload, readAll, sha256, startProcess, tempDir, timed } from '@tunnel/testkit';
+import { echoServer, makePki, type Pki, randomPayload, readAll, sha256, startProcess, tempDir, timed, freePort } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runTunnel, startTunnel, writeConfig } from './helpers.js';
@@ -13,16 +13,6 @@ test.before(async () => {
   pki = await makePki({ dir: dir.path });
 });
 test.after(() => dir.remove());
-
-/** A free loopback port (bound and released). */
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test(
   'server mode: openssl s_client talks TLS to tunnel, which relays to a plain echo backend',
