@@ -12,3 +12,4 @@ export {
 } from './protocol.js';
 export { StreamChannel } from './channel.js';
 export { ProtocolError, type ProtocolErrorDetails } from './errors.js';
+export { borrowChannel, type BorrowedChannel, type ChannelOrStream } from './borrow.js';
