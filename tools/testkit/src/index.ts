@@ -12,3 +12,4 @@ export { sha256, randomPayload } from './data.js';
 export { socketPair } from './socket-pair.js';
 export { type Harness, startHarness } from './protocol-harness.js';
 export { type Dovecot, freePort, startDovecot, waitForPort } from './dovecot.js';
+export { chunk, type FuzzFigures, hostilePeer, mutated } from './fuzz.js';
