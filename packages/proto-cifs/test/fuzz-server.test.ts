@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
-import { socketPair, timed, withTimeout, chunk, hostilePeer, mutated } from '@tunnel/testkit';
+import { socketPair, timed, withTimeout } from '@tunnel/testkit';
 import fc from 'fast-check';
+import { chunk, hostilePeer, mutated } from '@tunnel/protocol-testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acceptTlsRequest, EMPTY_SESSION_REQUEST, requestTls, RESPONSE_REFUSED, RESPONSE_USE_SSL, SESSION_REQUEST } from '../src/index.js';

@@ -1,1 +1,1 @@
-export { type Harness, startHarness } from '@tunnel/testkit';
+export { type Harness, startHarness } from '@tunnel/protocol-testkit';

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { ProtocolError } from '@tunnel/protocol';
-import { timed, hostilePeer, mutated } from '@tunnel/testkit';
+import { timed } from '@tunnel/testkit';
 import fc from 'fast-check';
+import { hostilePeer, mutated } from '@tunnel/protocol-testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_REPLY_LENGTH, parseReply, startTlsClient } from '../src/index.js';

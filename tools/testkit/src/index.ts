@@ -10,6 +10,4 @@ export { makePki, type Pki, type PkiOptions } from './pki.js';
 export { tempDir } from './temp.js';
 export { sha256, randomPayload } from './data.js';
 export { socketPair } from './socket-pair.js';
-export { type Harness, startHarness } from './protocol-harness.js';
 export { type Dovecot, freePort, startDovecot, waitForPort } from './dovecot.js';
-export { chunk, type FuzzFigures, hostilePeer, mutated } from './fuzz.js';

@@ -2,8 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { type Mode, type Protocol, type ProtocolContext, type ProtocolOptions, StreamChannel } from '@tunnel/protocol';
-import { listen } from './net.js';
-import type { Pki } from './pki.js';
+import { listen, type Pki } from '@tunnel/testkit';
 
 /**
  * A minimal stand-in for core's connection chain, for real-peer tests:

@@ -1,8 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { ProtocolError } from '@tunnel/protocol';
 import fc from 'fast-check';
-import { socketPair } from './socket-pair.js';
-import { withTimeout } from './timeout.js';
+import { socketPair, withTimeout } from '@tunnel/testkit';
 
 /** What a negotiator fuzz file counts and prints at the end. */
 export interface FuzzFigures {
