@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { echoServer, makePki, type Pki, tempDir, timed, freePort } from '@tunnel/testkit';
+import { echoServer, freePort, makePki, type Pki, randomPayload, readAll, sha256, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTunnel, writeConfig } from './helpers.js';
@@ -101,6 +101,34 @@ test(
       await echo.close();
     }
   }, 30_000),
+);
+
+test(
+  'a 50 MB transfer in flight survives five SIGHUPs with its checksum intact',
+  timed(async () => {
+    const echo = await echoServer();
+    const port = await freePort();
+    const file = writeConfig(join(dir.path, 'hup-load.conf'), ['foreground = yes', 'syslog = no', ...service('bulk', port, echo.port)]);
+    const tunnel = await startTunnel(file);
+    try {
+      const payload = randomPayload(50 * 1024 * 1024);
+      const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(pki.ca) });
+      await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      const received = readAll(socket);
+      socket.end(payload);
+      for (let hup = 1; hup <= 5; hup++) {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        tunnel.child.kill('SIGHUP');
+      }
+      const echoed = await received;
+      assert.is(echoed.length, payload.length);
+      assert.is(sha256(echoed), sha256(payload));
+      await tunnel.waitFor(/(Configuration reloaded[\s\S]*){5}/, 10_000);
+    } finally {
+      await tunnel.stop();
+      await echo.close();
+    }
+  }, 60_000),
 );
 
 test.run();
