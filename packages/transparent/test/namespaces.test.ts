@@ -155,7 +155,7 @@ test(
     const result = await runClient('10.77.1.1', proxy.port);
     assert.match(result.outcome, /^(closed|error ECONNRESET)$/);
     assert.match(proxy.output(), /error ERR_TUNNEL_TRANSPARENT_CONNECT_FAILED cause ERR_TUNNEL_OS_CONNECT_TIMEOUT /);
-    assert.ok(Date.now() - started < 7500, "the 5 s connect limit of the fixture holds");
+    assert.ok(Date.now() - started < 7500, 'the 5 s connect limit of the fixture holds');
   }, 20_000),
 );
 
