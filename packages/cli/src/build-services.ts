@@ -79,6 +79,16 @@ export async function buildServices(config: Config, environment: BuildEnvironmen
       );
       continue;
     }
+    if (part.rest.hooks !== undefined) {
+      // Admission and socket policy run before TLS picks a slave: they belong to the master that accepted the connection.
+      report(
+        part.config,
+        'sni',
+        'ERR_TUNNEL_SNI_POLICY',
+        `libwrap, ident, socket and transparent act before SNI chooses a service; set them in [${sni.parent}]`,
+      );
+      continue;
+    }
     const list = slavesByMaster.get(sni.parent) ?? [];
     for (const pattern of sni.patterns) list.push({ pattern, service: part.slave });
     slavesByMaster.set(sni.parent, list);

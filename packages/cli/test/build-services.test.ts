@@ -57,6 +57,15 @@ test('an SNI slave section is attached to its master, once per pattern, and does
   assert.equal(sni?.service.connect, [{ host: 'localhost', port: 81 }]);
 });
 
+test('connection policy in an SNI slave is refused: it runs before SNI picks the slave', async () => {
+  assert.equal(
+    await issuesOf(
+      '[master]\naccept = 443\nconnect = 80\ncert = c.pem\n[slave]\nsni = master:a.example\nconnect = 81\ncert = c.pem\nlibwrap = yes\n',
+    ),
+    ['6:sni:ERR_TUNNEL_SNI_POLICY'],
+  );
+});
+
 test('securityLevel is carried out as @SECLEVEL on the cipher list', async () => {
   const [service] = await build('[s]\naccept = 1\nconnect = 2\ncert = c.pem\nciphers = HIGH\nsecurityLevel = 3\n');
   assert.is(service?.options.ciphers, 'HIGH:@SECLEVEL=3');
