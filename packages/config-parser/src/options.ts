@@ -49,8 +49,11 @@ export interface OptionSpec {
   readonly default: string | undefined;
   /** One line of what it does. */
   readonly description: string;
-  /** First stunnel version that knows the option: the 5.28 spec, or 5.68 (Debian's stunnel4, our oracle). */
-  readonly since: '5.28' | '5.68';
+  /**
+   * First stunnel version that knows the option: the 5.28 spec, or 5.68 (Debian's stunnel4, our oracle);
+   * `tunnel` marks an extension of ours that no stunnel knows (stunnel refuses it as an unknown option).
+   */
+  readonly since: '5.28' | '5.68' | 'tunnel';
   readonly platform: 'unix' | 'win32' | 'all';
   /** Whether an empty value means something (`pid =`, `sni =`); otherwise an empty value is an error. */
   readonly allowEmpty: boolean;
@@ -690,6 +693,8 @@ export const optionRegistry: readonly OptionSpec[] = [
     description: 'require the peer certificate to be a locally trusted one',
     parse: yesNo,
   }),
+
+  // tunnel's own extension options (`since: 'tunnel'`): no stunnel knows them; each is off by default.
 ];
 
 const byLowerName = new Map<string, OptionSpec>();
@@ -712,7 +717,7 @@ export function describeOptions(): string {
     const notes = [
       spec.default === undefined ? undefined : `default: ${spec.default}`,
       spec.repeatable ? 'repeatable' : undefined,
-      spec.since === '5.28' ? undefined : `since ${spec.since}`,
+      spec.since === '5.28' ? undefined : spec.since === 'tunnel' ? 'tunnel extension' : `since ${spec.since}`,
       spec.platform === 'all' ? undefined : spec.platform === 'unix' ? 'Unix only' : 'Windows only: refused',
     ].filter((note) => note !== undefined);
     const tail = notes.length === 0 ? '' : ` (${notes.join('; ')})`;
