@@ -80,6 +80,7 @@ export async function acceptTls(service: PreparedService, stream: Duplex, signal
     });
   }
   const socket = new TLSSocket(stream as Socket, {
+    ...service.tls.serverSocketOptions,
     isServer: true,
     secureContext: service.tls.context,
     requestCert,
@@ -109,6 +110,7 @@ export async function connectTls(
   const host = target?.host ?? service.firstHost;
   const servername = service.options.sni ?? (host !== undefined && isIP(host) === 0 ? host : undefined);
   const options: ConnectionOptions & { requestOCSP: boolean } = {
+    ...service.tls.clientSocketOptions,
     socket: stream as Socket,
     secureContext: service.tls.context,
     rejectUnauthorized: false,

@@ -1,5 +1,5 @@
 import { constants } from 'node:crypto';
-import { createSecureContext, type SecureContext, type SecureVersion } from 'node:tls';
+import { type ConnectionOptions, createSecureContext, type SecureContext, type SecureVersion, type TLSSocketOptions } from 'node:tls';
 import { TunnelError } from './errors.js';
 import { splitPem } from './pem.js';
 import type { Mode } from '@tunnel/protocol';
@@ -15,6 +15,13 @@ export interface PreparedTls {
   /** The leaf certificate and its issuer (DER), for OCSP stapling. */
   readonly leaf: Buffer | undefined;
   readonly issuer: Buffer | undefined;
+  /**
+   * Extra per-socket options (PSK callbacks, ALPN…) the handshake spreads into
+   * `new TLSSocket(…)` (server mode) or `tls.connect(…)` (client mode), built once
+   * here; the handshake's own settings (context, socket, verification) win.
+   */
+  readonly serverSocketOptions: Readonly<TLSSocketOptions>;
+  readonly clientSocketOptions: Readonly<ConnectionOptions>;
 }
 
 /** stunnel's default `options =`: SSLv2 and SSLv3 off. */
@@ -137,6 +144,8 @@ export function prepareTls(options: TlsServiceOptions, mode: Mode, service: stri
     requestOCSP: mode === 'client' && verifier?.requestOCSP === true,
     leaf: ders[0],
     issuer: ders[1],
+    serverSocketOptions: {},
+    clientSocketOptions: {},
   };
 }
 
