@@ -144,6 +144,12 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   verify: supported('levels 0–4 exactly as the manual says; default none'),
   verifyChain: supported('mapped onto the verify levels as stunnel 5.68 does'),
   verifyPeer: supported('mapped onto the verify levels as stunnel 5.68 does'),
+  // tunnel extensions
+  allowPeer: refused('identity ACLs are not wired yet', nonEmpty),
+  denyPeer: refused('identity ACLs are not wired yet', nonEmpty),
+  maxConnections: refused('connection caps are not wired yet', (value) => value !== undefined),
+  connectionRate: refused('connection rate limits are not wired yet', (value) => value !== undefined),
+  certReload: refused('certificate reload is not wired yet', (value) => value !== undefined),
   CAengine: refused(ENGINES, nonEmpty),
 };
 

@@ -8,6 +8,8 @@ import {
   parseInteger,
   parseOcspFlag,
   parseOpensslOption,
+  parseCertReload,
+  parseRate,
   parseProtocolName,
   parseSocketOption,
   parseSslVersion,
@@ -695,6 +697,49 @@ export const optionRegistry: readonly OptionSpec[] = [
   }),
 
   // tunnel's own extension options (`since: 'tunnel'`): no stunnel knows them; each is off by default.
+  option({
+    name: 'allowPeer',
+    scope: 'service',
+    syntax: 'KIND:VALUE',
+    repeatable: true,
+    since: 'tunnel',
+    description: 'identity ACL: admit only peers whose certificate matches one allowPeer rule (CN, OU, DNS, URI, IP, email, SPKI)',
+  }),
+  option({
+    name: 'denyPeer',
+    scope: 'service',
+    syntax: 'KIND:VALUE',
+    repeatable: true,
+    since: 'tunnel',
+    description: 'identity ACL: refuse peers whose certificate matches this rule (wins over allowPeer)',
+  }),
+  option({
+    name: 'maxConnections',
+    scope: 'both',
+    syntax: 'N',
+    default: 'unlimited',
+    since: 'tunnel',
+    description: 'connections served at once (global: the whole process; service: that service); excess ones are closed at once',
+    parse: (value) => parseInteger(value, 1, 1_000_000),
+  }),
+  option({
+    name: 'connectionRate',
+    scope: 'service',
+    syntax: 'N/SECONDS',
+    default: 'unlimited',
+    since: 'tunnel',
+    description: 'at most N new connections per SECONDS from one source address (token bucket); excess ones are closed at once',
+    parse: parseRate,
+  }),
+  option({
+    name: 'certReload',
+    scope: 'service',
+    syntax: 'yes | no | SECONDS',
+    default: 'no',
+    since: 'tunnel',
+    description: 'watch cert, key, CAfile and CRLfile and rebuild the service when one changes (checked every SECONDS, yes = 5)',
+    parse: parseCertReload,
+  }),
 ];
 
 const byLowerName = new Map<string, OptionSpec>();

@@ -114,7 +114,8 @@ export interface GlobalOptions {
   /** Unix only: setuid() in daemon mode. */
   setuid?: string;
   /** Unix only: setgid() in daemon mode. */
-  setgid?: string;
+  setgid?: string /** Tunnel extension: connections served at once by the whole process (unset = unlimited). */;
+  maxConnections?: number;
 }
 
 /**
@@ -246,7 +247,16 @@ export interface ServiceConfig {
   /** Default false (since 5.68). */
   verifyChain: boolean;
   /** Default false (since 5.68). */
-  verifyPeer: boolean;
+  verifyPeer: boolean /** Tunnel extension: identity ACL rules `KIND:VALUE` that admit a peer (any allow present → one must match). */;
+  allowPeer: string[];
+  /** Tunnel extension: identity ACL rules `KIND:VALUE` that refuse a peer (deny wins). */
+  denyPeer: string[];
+  /** Tunnel extension: connections this service serves at once (unset = unlimited). */
+  maxConnections?: number;
+  /** Tunnel extension: new connections per source address, `count` per `seconds` (token bucket). */
+  connectionRate?: { count: number; seconds: number };
+  /** Tunnel extension: check interval in seconds for cert/key/CAfile/CRLfile changes (unset = off). */
+  certReload?: number;
 }
 
 /**

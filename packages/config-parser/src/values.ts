@@ -335,3 +335,19 @@ export function parseTaskList(value: string): string[] {
   if (tasks.some((task) => !/^[A-Za-z0-9_]+$/.test(task))) throw new InvalidValue(`invalid task list ${quote(value)}`);
   return tasks.map((task) => task.toUpperCase());
 }
+
+/** `connectionRate = N/SECONDS` (tunnel extension): a token bucket of N connections refilled over SECONDS. */
+export function parseRate(value: string): { count: number; seconds: number } {
+  const match = /^(\d{1,9})\s*\/\s*(\d{1,9})$/.exec(value);
+  if (match === null) throw new InvalidValue(`expected N/SECONDS (e.g. 10/1), got ${quote(value)}`);
+  const count = Number(match[1]);
+  const seconds = Number(match[2]);
+  if (count < 1 || seconds < 1) throw new InvalidValue(`N and SECONDS must be at least 1, got ${quote(value)}`);
+  return { count, seconds };
+}
+
+/** `certReload = yes | no | SECONDS` (tunnel extension): the check interval in seconds, `yes` = 5, `no` = off (undefined). */
+export function parseCertReload(value: string): number | undefined {
+  if (/^\d+$/.test(value)) return parseInteger(value, 1, 86_400);
+  return parseYesNo(value) ? 5 : undefined;
+}

@@ -459,5 +459,46 @@ export const optionTable: OptionCase[] = [
     bad: [['xyz', invalid]],
   },
   { name: 'verifyChain', where: 'service', extra: 'CAfile = ca.pem', good: yesNoGood, bad: yesNoBad },
-  { name: 'verifyPeer', where: 'service', extra: 'CAfile = ca.pem', good: yesNoGood, bad: yesNoBad },
+  { name: 'verifyPeer', where: 'service', extra: 'CAfile = ca.pem', good: yesNoGood, bad: yesNoBad }, // tunnel extensions
+  { name: 'allowPeer', where: 'service', good: [['CN:alice', ['CN:alice']]], bad: [['', missing]] },
+  { name: 'denyPeer', where: 'service', good: [['SPKI:abc=', ['SPKI:abc=']]], bad: [['', missing]] },
+  {
+    name: 'maxConnections',
+    where: 'service',
+    good: [
+      ['1', 1],
+      ['500', 500],
+    ],
+    bad: [
+      ['0', invalid],
+      ['many', invalid],
+    ],
+  },
+  {
+    name: 'connectionRate',
+    where: 'service',
+    good: [
+      ['10/1', { count: 10, seconds: 1 }],
+      ['5 / 60', { count: 5, seconds: 60 }],
+    ],
+    bad: [
+      ['10', invalid],
+      ['0/1', invalid],
+      ['1/0', invalid],
+      ['a/b', invalid],
+    ],
+  },
+  {
+    name: 'certReload',
+    where: 'service',
+    good: [
+      ['yes', 5],
+      ['no', undefined],
+      ['2', 2],
+    ],
+    bad: [
+      ['0', invalid],
+      ['maybe', invalid],
+    ],
+  },
 ];
