@@ -17,6 +17,8 @@ import {
   parseTransparent,
   parseVerify,
   parseYesNo,
+  InvalidValue,
+  quote,
   type ValueContext,
 } from './values.js';
 
@@ -84,6 +86,17 @@ const yesNo = (value: string): boolean => parseYesNo(value);
 const seconds = (value: string): number => parseInteger(value);
 const address = (value: string, context: OptionValueContext) => parseAddress(value, context);
 const path = (value: string): string => value;
+
+/** An ALPN protocol list (RFC 7301 §3.1: each name 1..255 bytes); at most 16 names, printable ASCII without commas. */
+function parseAlpnList(value: string): string[] {
+  const names = value.split(',').map((name) => name.trim());
+  if (names.length > 16) throw new InvalidValue('at most 16 ALPN protocol names');
+  for (const name of names) {
+    if (!/^[\x21-\x7e]{1,255}$/.test(name))
+      throw new InvalidValue(`invalid ALPN protocol name ${quote(name)} (1-255 printable characters)`);
+  }
+  return names;
+}
 
 /**
  * Every option tunnel knows, in the manual's order (global options, then service-level options), followed by the
@@ -739,6 +752,28 @@ export const optionRegistry: readonly OptionSpec[] = [
     since: 'tunnel',
     description: 'watch cert, key, CAfile and CRLfile and rebuild the service when one changes (checked every SECONDS, yes = 5)',
     parse: parseCertReload,
+  }),
+  option({
+    name: 'alpn',
+    scope: 'service',
+    syntax: 'PROTOCOL[,PROTOCOL...]',
+    since: 'tunnel',
+    description: 'ALPN (RFC 7301): server offers/selects in this order, client requests these (e.g. h2,http/1.1)',
+    parse: parseAlpnList,
+  }),
+  option({
+    name: 'connectALPN',
+    scope: 'service',
+    syntax: 'PROTOCOL:[HOST:]PORT',
+    repeatable: true,
+    since: 'tunnel',
+    description: 'server mode: connect here when ALPN negotiated PROTOCOL (otherwise connect = applies)',
+    parse: (value, context) => {
+      const colon = value.indexOf(':');
+      if (colon <= 0) throw new InvalidValue(`expected PROTOCOL:[HOST:]PORT (e.g. h2:127.0.0.1:8080), got ${quote(value)}`);
+      const [protocol] = parseAlpnList(value.slice(0, colon));
+      return { protocol, address: parseAddress(value.slice(colon + 1).trim(), context) };
+    },
   }),
 ];
 

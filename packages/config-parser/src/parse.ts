@@ -354,6 +354,8 @@ class ConfigReader {
       checkIP: [],
       client: false,
       config: [],
+      configLocations: [],
+      connectALPN: [],
       connect: [],
       debug,
       delay: false,
@@ -389,6 +391,7 @@ class ConfigReader {
     for (const entry of entries) {
       const { spec } = entry;
       service.locations[spec.name] = entry.location;
+      if (spec.name === 'config') service.configLocations.push(entry.location);
       if (spec === PROTOCOL_EXTENSION) {
         const extension = entry.value as { key: string; name: string; value: string };
         delete service.locations[spec.name];

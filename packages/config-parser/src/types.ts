@@ -257,6 +257,12 @@ export interface ServiceConfig {
   connectionRate?: { count: number; seconds: number };
   /** Tunnel extension: check interval in seconds for cert/key/CAfile/CRLfile changes (unset = off). */
   certReload?: number;
+  /** Tunnel extension: ALPN protocol names (RFC 7301), in preference order. */
+  alpn?: string[];
+  /** Tunnel extension: server mode upstreams chosen by the negotiated ALPN protocol, in order written. */
+  connectALPN: { protocol: string; address: Address }[];
+  /** Where each `config =` line was written, index-aligned with `config` (so a refused command names its own line). */
+  configLocations: Location[];
 }
 
 /**

@@ -501,4 +501,31 @@ export const optionTable: OptionCase[] = [
       ['maybe', invalid],
     ],
   },
+  {
+    name: 'alpn',
+    where: 'service',
+    good: [
+      ['h2,http/1.1', ['h2', 'http/1.1']],
+      ['acme-tls/1', ['acme-tls/1']],
+    ],
+    bad: [
+      ['h2,,http/1.1', invalid],
+      ['h 2', invalid],
+      [Array.from({ length: 17 }, (_, i) => `p${i}`).join(','), invalid],
+      ['x'.repeat(256), invalid],
+    ],
+  },
+  {
+    name: 'connectALPN',
+    where: 'service',
+    good: [
+      ['h2:127.0.0.1:8443', [{ protocol: 'h2', address: { kind: 'tcp', host: '127.0.0.1', port: 8443 } }]],
+      ['http/1.1:8080', [{ protocol: 'http/1.1', address: { kind: 'tcp', host: undefined, port: 8080 } }]],
+    ],
+    bad: [
+      ['8080', invalid],
+      [':8080', invalid],
+      ['h2:', invalid],
+    ],
+  },
 ];
