@@ -150,6 +150,8 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   maxConnections: refused('connection caps are not wired yet', (value) => value !== undefined),
   connectionRate: refused('connection rate limits are not wired yet', (value) => value !== undefined),
   certReload: refused('certificate reload is not wired yet', (value) => value !== undefined),
+  alpn: refused('ALPN is not wired yet', (value) => value !== undefined),
+  connectALPN: refused('ALPN routing is not wired yet', nonEmpty),
   CAengine: refused(ENGINES, nonEmpty),
 };
 
