@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import { checkAcl, type IdentityAcl } from './acl.js';
 import { isSelfSigned, ocspUrls, subjectLine, toX509 } from './certificate.js';
 import { checkLeafDates, isLocallyInstalled, verifyChain } from './chain.js';
 import { PeerCheckError, VerifyCodes } from './errors.js';
@@ -38,6 +39,8 @@ export interface PeerPolicy extends IdentityPolicy {
   readonly signal?: AbortSignal | undefined;
   /** Clock for validity checks; default now. */
   readonly now?: Date | undefined;
+  /** Identity ACL (`allowPeer` / `denyPeer`), applied last, to a verified peer certificate. */
+  readonly acl?: IdentityAcl | undefined;
 }
 
 function ocspFailure(certificate: X509Certificate, status: OcspStatus, depth: number): PeerCheckError {
@@ -137,6 +140,7 @@ async function decide(chain: readonly X509Certificate[], policy: PeerPolicy): Pr
     }
   }
   checkIdentity(leaf, policy);
+  if (policy.acl !== undefined) checkAcl(leaf, policy.acl);
   return { ok: true, subject: subjectLine(leaf) };
 }
 

@@ -43,6 +43,10 @@ export const VerifyCodes = {
   OCSP_UNREACHABLE: 'ERR_TUNNEL_VERIFY_OCSP_UNREACHABLE',
   /** The OCSP response is malformed, unsuccessful, badly signed, from an unauthorised signer, stale, or has a wrong nonce. */
   OCSP_INVALID: 'ERR_TUNNEL_VERIFY_OCSP_INVALID',
+  /** A `denyPeer` identity rule matches the peer certificate (tunnel extension). */
+  ACL_DENIED: 'ERR_TUNNEL_VERIFY_ACL_DENIED',
+  /** `allowPeer` rules are set and none matches the peer certificate (tunnel extension). */
+  ACL_NOT_ALLOWED: 'ERR_TUNNEL_VERIFY_ACL_NOT_ALLOWED',
 } as const;
 
 /** One of the stable codes in {@link VerifyCodes}. */

@@ -11,3 +11,4 @@ export { parseOcspFlags, defaultOcspFlags, type OcspFlags } from './ocsp-flags.j
 export { createStapler, type StaplerOptions } from './stapler.js';
 export { parseCrl, type Crl } from './crl.js';
 export { VerifyCodes, type VerifyCode, VerifyConfigError, PeerCheckError } from './errors.js';
+export { parseAclRule, parseIdentityAcl, checkAcl, certificateIdentity, type AclKind, type AclRule, type IdentityAcl } from './acl.js';

@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
+import { parseIdentityAcl } from './acl.js';
 import { checkPeer, type PeerVerdict, type VerifyLevel } from './check-peer.js';
 import { VerifyCodes, VerifyConfigError } from './errors.js';
 import { parseOcspFlags } from './ocsp-flags.js';
@@ -26,6 +27,10 @@ export interface PeerVerifierOptions {
   readonly OCSPnonce?: boolean | undefined;
   /** Seconds allowed for one OCSP exchange (default 10). */
   readonly TIMEOUTocsp?: number | undefined;
+  /** Tunnel extension: identity rules `KIND:VALUE` that admit a peer (any given → one must match). Needs verify 2–4. */
+  readonly allowPeer?: readonly string[] | undefined;
+  /** Tunnel extension: identity rules `KIND:VALUE` that refuse a peer (wins over allowPeer). Needs verify 2–4. */
+  readonly denyPeer?: readonly string[] | undefined;
 }
 
 /** The seam core plugs in (core declares the same shape; this package does not import core). */
@@ -89,6 +94,13 @@ function validate(options: PeerVerifierOptions): void {
     }
     if (url.protocol !== 'http:') refuse('OCSP', `${options.OCSP}: only http: responders are supported, as in stunnel`);
   }
+  for (const option of ['allowPeer', 'denyPeer'] as const) {
+    // An ACL decides on a certificate the peer must send and that was verified: level 1 admits peers without one,
+    // level 0 verifies nothing.
+    if ((options[option]?.length ?? 0) > 0 && (level === undefined || level < 2)) {
+      refuse(option, 'needs verify = 2, 3 or 4 and a CAfile or CApath (a verified client certificate to decide on)');
+    }
+  }
   if (options.TIMEOUTocsp !== undefined && !(options.TIMEOUTocsp > 0)) refuse('TIMEOUTocsp', 'must be a positive number of seconds');
 }
 
@@ -103,6 +115,7 @@ function validate(options: PeerVerifierOptions): void {
 export async function createPeerVerifier(options: PeerVerifierOptions): Promise<PeerVerifier> {
   validate(options);
   const flags = parseOcspFlags(options.OCSPflag ?? []);
+  const acl = parseIdentityAcl(options.allowPeer ?? [], options.denyPeer ?? []);
   const store = await loadTrustStore(options);
   const level = options.verify;
   const timeoutMs = options.TIMEOUTocsp === undefined ? DEFAULT_OCSP_TIMEOUT_MS : options.TIMEOUTocsp * 1000;
@@ -129,6 +142,7 @@ export async function createPeerVerifier(options: PeerVerifierOptions): Promise<
         ocsp,
         stapled: chainChecking ? context.ocspResponse : undefined,
         signal: context.signal,
+        acl,
       }),
   };
   if (options.OCSP !== undefined || options.OCSPaia === true) {
