@@ -1,7 +1,7 @@
 /**
  * @tunnel/os — the one place where tunnel makes Linux system calls that Node does not expose:
  * socket options (`socket =`), `-sockets`, privilege drop (`chroot`, `setgid`, `setuid`),
- * SO_ORIGINAL_DST and IP_TRANSPARENT (`transparent =`), and connecting with options set before connect().
+ * SO_ORIGINAL_DST and IP_TRANSPARENT (`transparent =`), connecting with options set before connect(), and pseudo-terminals (`pty =`).
  */
 export { OsError, type OsErrorCode, errnoName } from './errors.js';
 export { assertLinux } from './platform.js';
@@ -40,3 +40,4 @@ export { originalDestination } from './original-destination.js';
 export { setTransparent } from './transparent.js';
 export { listenSocket, type ListenSocketOptions } from './listen.js';
 export { connectSocket, connectTransparent, type ConnectSocketOptions } from './connect.js';
+export { type Pty, openPty, ptyStream, closeFd } from './pty.js';
