@@ -119,9 +119,11 @@ class PtyStream extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // Output for a program that has already gone is dropped, as a write to a hung-up terminal would be.
-    if (this.#tty.destroyed) return callback();
     const tty = this.#tty;
-    if (tty.write(chunk)) return callback();
+    if (tty.destroyed || tty.write(chunk)) {
+      callback();
+      return;
+    }
     const done = () => {
       tty.off('drain', done);
       tty.off('close', done);
