@@ -145,8 +145,10 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   verifyChain: supported('mapped onto the verify levels as stunnel 5.68 does'),
   verifyPeer: supported('mapped onto the verify levels as stunnel 5.68 does'),
   // tunnel extensions
-  allowPeer: refused('identity ACLs are not wired yet', nonEmpty),
-  denyPeer: refused('identity ACLs are not wired yet', nonEmpty),
+  allowPeer: supported(
+    'extension: admit only peers whose verified certificate matches a rule (CN, OU, DNS, URI, IP, email, SPKI); needs verify 2–4',
+  ),
+  denyPeer: supported('extension: refuse peers whose verified certificate matches a rule; wins over allowPeer'),
   maxConnections: refused('connection caps are not wired yet', (value) => value !== undefined),
   connectionRate: refused('connection rate limits are not wired yet', (value) => value !== undefined),
   certReload: refused('certificate reload is not wired yet', (value) => value !== undefined),

@@ -16,7 +16,9 @@ export async function createServiceVerifier(service: ServiceConfig): Promise<Pee
     service.checkEmail.length > 0 ||
     service.checkIP.length > 0 ||
     service.OCSP !== undefined ||
-    service.OCSPaia;
+    service.OCSPaia ||
+    service.allowPeer.length > 0 ||
+    service.denyPeer.length > 0;
   if (!asksForPolicy) return undefined;
   return createPeerVerifier({
     verify,
@@ -31,6 +33,8 @@ export async function createServiceVerifier(service: ServiceConfig): Promise<Pee
     OCSPaia: service.OCSPaia,
     OCSPflag: service.OCSPflag,
     OCSPnonce: service.OCSPnonce,
+    allowPeer: service.allowPeer,
+    denyPeer: service.denyPeer,
   });
 }
 
