@@ -26,51 +26,102 @@ export interface PumpOptions {
 }
 
 /**
+ * How many quiet-time checks run per limit: the limit is enforced to within a quarter of itself (TIMEOUTidle = 43200 s
+ * is looked at every 3 h, a 400 ms test limit every 100 ms), instead of refreshing a timer on every chunk.
+ */
+const CHECKS_PER_LIMIT = 4;
+
+/** A socket's own count of bytes it has handed to JavaScript (a TLSSocket counts decrypted bytes). */
+function nativeBytesRead(stream: Duplex): (() => number) | undefined {
+  const socket = stream as Duplex & { bytesRead?: unknown };
+  return typeof socket.bytesRead === 'number' ? () => (socket as { bytesRead: number }).bytesRead : undefined;
+}
+
+/**
  * Copies both directions with `pipe` (backpressure included) until both
  * have ended. A FIN (or TLS close_notify) from one side ends the writable
  * side of the other (TLSSocket.end() sends close_notify) — half-close as
  * stunnel does. While both directions are open the quiet-time limit is
  * `TIMEOUTidle`; once one has closed it is `TIMEOUTclose` (stunnel's
  * transfer loop switches its poll timeout the same way).
+ *
+ * No JavaScript runs per chunk beyond `pipe` itself: bytes are counted from
+ * the sockets' own `bytesRead` (a `'data'` listener only for a stream that
+ * has none, such as the compression stage or an inetd stdio pair), and the
+ * quiet time is checked by a coarse timer comparing those counts.
  */
 export function pump(options: PumpOptions): Promise<PumpResult> {
   const { tls, plain, signal } = options;
-  let bytesToTls = options.leftoverToTls.length;
-  let bytesToSocket = options.leftoverToPlain.length;
   return new Promise((resolve) => {
     let settled = false;
     let directionsOpen = 2;
     let pendingFinish = 2;
+    let limitMs = options.idleMs;
+    let quietSince = Date.now();
+    let lastSeen = -1;
+    let timer: NodeJS.Timeout | undefined;
+    let clockStarted = false;
     const cleanups: Array<() => void> = [];
+    /** Bytes read so far in one direction, counting the leftover handed over by a dialogue. */
+    const counter = (from: Duplex, leftover: Buffer): (() => number) => {
+      const native = nativeBytesRead(from);
+      if (native !== undefined) {
+        // Bytes the socket read before the pump but still holds in its buffer are read by the pipe, so they count.
+        const base = native() - from.readableLength;
+        return () => leftover.length + native() - base;
+      }
+      let counted = leftover.length;
+      listen(from, 'data', (chunk: Buffer) => {
+        counted += chunk.length;
+      });
+      return () => counted;
+    };
     const settle = (error: Error | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      const bytesToTls = toTls();
+      const bytesToSocket = toSocket();
       for (const cleanup of cleanups) cleanup();
       plain.unpipe(tls);
       tls.unpipe(plain);
       resolve({ bytesToTls, bytesToSocket, error });
     };
-    const onTimeout = () => {
-      if (directionsOpen === 2) {
-        settle(
-          new TunnelError('ERR_TUNNEL_TIMEOUT_IDLE', `TIMEOUTidle exceeded (${options.idleMs} ms without data): closing`, {
+    const timeoutError = () =>
+      directionsOpen === 2
+        ? new TunnelError('ERR_TUNNEL_TIMEOUT_IDLE', `TIMEOUTidle exceeded (${options.idleMs} ms without data): closing`, {
             stage: 'pump',
-          }),
-        );
-      } else {
-        settle(
-          new TunnelError('ERR_TUNNEL_TIMEOUT_IDLE', `TIMEOUTclose exceeded (${options.closeMs} ms after half-close): closing`, {
+          })
+        : new TunnelError('ERR_TUNNEL_TIMEOUT_IDLE', `TIMEOUTclose exceeded (${options.closeMs} ms after half-close): closing`, {
             stage: 'pump',
-          }),
-        );
+          });
+    /** Looks at the byte counts: data since the last look restarts the quiet time; a quiet time over the limit ends the pump. */
+    const check = () => {
+      if (settled) return;
+      const now = Date.now();
+      const seen = toTls() + toSocket();
+      if (seen !== lastSeen) {
+        lastSeen = seen;
+        quietSince = now;
       }
+      const left = quietSince + limitMs - now;
+      if (left <= 0) return settle(timeoutError());
+      timer = setTimeout(check, Math.min(left, Math.max(1, Math.ceil(limitMs / CHECKS_PER_LIMIT))));
     };
-    let timer = setTimeout(onTimeout, options.idleMs);
+    /** Starts the quiet-time clock over with a new limit (at the start and when the first direction closes). */
+    const restartClock = (ms: number) => {
+      clockStarted = true;
+      limitMs = ms;
+      clearTimeout(timer);
+      lastSeen = -1;
+      check();
+    };
     const listen = (stream: Duplex, event: string, handler: Parameters<Duplex['on']>[1]) => {
       stream.on(event, handler);
       cleanups.push(() => stream.off(event, handler));
     };
+    const toTls = counter(plain, options.leftoverToTls);
+    const toSocket = counter(tls, options.leftoverToPlain);
     const onAbort = () => settle(signal.reason instanceof Error ? signal.reason : new TunnelError('ERR_TUNNEL_SHUTDOWN', 'shutting down'));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -80,22 +131,15 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
       pendingFinish -= 1;
       if (pendingFinish === 0 && directionsOpen === 0) settle(undefined);
     };
-    const direction = (from: Duplex, to: Duplex, leftover: Buffer, count: (n: number) => void) => {
+    const direction = (from: Duplex, to: Duplex, leftover: Buffer) => {
       if (leftover.length > 0) to.write(leftover);
       const ended = () => {
         directionsOpen -= 1;
-        if (directionsOpen === 1 && options.closeMs > 0) {
-          clearTimeout(timer);
-          timer = setTimeout(onTimeout, options.closeMs);
-        }
+        if (directionsOpen === 1 && options.closeMs > 0) restartClock(options.closeMs);
       };
       listen(to, 'finish', () => {
         finished();
         if (options.closeMs === 0 && !settled) settle(undefined);
-      });
-      listen(from, 'data', (chunk: Buffer) => {
-        count(chunk.length);
-        timer.refresh();
       });
       if (from.readableEnded) {
         ended();
@@ -118,11 +162,9 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
     listen(plain, 'error', onError);
     listen(tls, 'close', onClose(tls));
     listen(plain, 'close', onClose(plain));
-    direction(plain, tls, options.leftoverToTls, (n) => {
-      bytesToTls += n;
-    });
-    direction(tls, plain, options.leftoverToPlain, (n) => {
-      bytesToSocket += n;
-    });
+    direction(plain, tls, options.leftoverToTls);
+    direction(tls, plain, options.leftoverToPlain);
+    // Unless a side had already ended (TIMEOUTclose is then running), the clock starts on TIMEOUTidle.
+    if (!clockStarted && !settled) restartClock(options.idleMs);
   });
 }
