@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=("$@")
-[ ${#packages[@]} -gt 0 ] || packages=(config-parser protocol proto-pgsql proto-cifs proto-nntp verify)
+[ ${#packages[@]} -gt 0 ] || packages=(config-parser protocol proto-pgsql proto-cifs proto-nntp proto-smtp proto-imap proto-pop3 proto-connect proto-socks proto-proxy verify)
 
 export FUZZ_RUNS="${FUZZ_RUNS:-20000}"
 export FUZZ_SEED="${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' \n')}"

@@ -128,7 +128,7 @@ function goodPeer(text: string): { side: Duplex; close(): void } {
   };
 }
 
-/** A well-behaved IMAP server: greets, and answers each tagged CAPABILITY with an untagged list and a tagged OK. */
+/** A well-behaved IMAP server: greets, answers each CAPABILITY with an untagged list and a tagged OK, anything else with BAD. */
 function goodUpstream(): { side: Duplex; close(): void } {
   const [peer, side] = socketPair();
   let pending = '';
@@ -137,9 +137,12 @@ function goodUpstream(): { side: Duplex; close(): void } {
     for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
       const line = pending.slice(0, end).replace(/\r$/, '');
       pending = pending.slice(end + 1);
-      const [tag, command] = line.split(' ');
-      if (command?.toUpperCase() === 'CAPABILITY')
+      // A real server answers every tagged line; the negotiator forwards only lines that start with CAPABILITY.
+      const space = line.indexOf(' ');
+      const tag = space === -1 ? line : line.slice(0, space);
+      if (/^CAPABILITY/i.test(line.slice(space + 1)))
         peer.write(`* CAPABILITY IMAP4rev1 IDLE LOGINDISABLED\r\n${tag} OK Pre-login capabilities listed\r\n`);
+      else peer.write(`${tag} BAD Error in IMAP command\r\n`);
     }
   });
   peer.write(GREETING);
