@@ -1,10 +1,14 @@
 export { createTunnel } from './tunnel.js';
 export { serveConnection } from './serve-connection.js';
+export { runExecConnect, type ExecConnectOptions } from './exec-connect.js';
+export { startProgram, programEnvironment, type ProgramContext, type ProgramPeer } from './exec.js';
 export { createDemoCertificate, type DemoCertificate } from './demo-certificate.js';
 export { startEchoServer, type EchoBackend } from './echo.js';
 export { formatLogRecord, createStreamLogger, LOG_LEVEL_NAMES } from './log.js';
-export { CHANNEL_CONNECTION_OPEN, CHANNEL_CONNECTION_CLOSE } from './events.js';
+export { CHANNEL_CONNECTION_OPEN, CHANNEL_CONNECTION_CLOSE, CHANNEL_TLS_HANDSHAKE, CHANNEL_TLS_FAILURE } from './events.js';
 export { DEFAULT_TIMEOUTS } from './defaults.js';
+export { SESSION_STORE_TIMEOUT_MS, CLIENT_SESSIONS_PER_SERVICE } from './tls-handshake.js';
+export { RateLimiter, RATE_LIMIT_ADDRESSES, type Refusal } from './admission.js';
 export { TunnelError, type TunnelErrorCode, type TunnelErrorDetails } from './errors.js';
 export type {
   AcceptAddress,
@@ -17,7 +21,11 @@ export type {
   PeerVerdict,
   PeerVerifier,
   TlsServiceOptions,
+  SessionStore,
   UpstreamOptions,
+  ExecOptions,
+  PtyAllocator,
+  AlpnRoute,
   SniService,
   SniSlaveOptions,
   LogIdType,
@@ -27,6 +35,10 @@ export type {
   CloseOptions,
   ConnectionOpenEvent,
   ConnectionCloseEvent,
+  TlsHandshakeEvent,
+  HandshakeFailureEvent,
+  ActiveConnection,
+  ConnectionRefusedEvent,
   TunnelEvents,
   Tunnel,
   ServeConnectionOptions,

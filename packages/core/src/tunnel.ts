@@ -1,16 +1,21 @@
 import { EventEmitter } from 'node:events';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { type Server, type Socket, connect as netConnect, createServer } from 'node:net';
+import { createAdmission, type Refusal } from './admission.js';
 import { runConnection } from './connection.js';
 import { TunnelError } from './errors.js';
-import { closeChannel, openChannel } from './events.js';
+import { closeChannel, openChannel, tlsChannel, tlsFailureChannel } from './events.js';
 import { bindLog } from './log.js';
 import { type PreparedService, prepareService } from './service.js';
 import type {
   AcceptAddress,
+  ActiveConnection,
+  HandshakeFailureEvent,
+  TlsHandshakeEvent,
   CloseOptions,
   ConnectionCloseEvent,
   ConnectionOpenEvent,
+  ConnectionRefusedEvent,
   ServiceOptions,
   Tunnel,
   TunnelOptions,
@@ -103,6 +108,22 @@ export function createTunnel(options: TunnelOptions): Tunnel {
   const active = new Map<Socket, AbortController>();
   const drained = new Set<() => void>();
   let listening = false;
+  const admission = createAdmission(options.maxConnections);
+  // For activeConnections() (SIGUSR2): what was known at accept time; byte counts are read from the socket on demand.
+  const described = new Map<Socket, ConnectionOpenEvent & { since: Date }>();
+  const emitTls = (event: TlsHandshakeEvent) => {
+    emitter.emit('tlsHandshake', event);
+    if (tlsChannel.hasSubscribers) tlsChannel.publish(event);
+  };
+  const emitFailure = (event: HandshakeFailureEvent) => {
+    emitter.emit('handshakeFailure', event);
+    if (tlsFailureChannel.hasSubscribers) tlsFailureChannel.publish(event);
+  };
+  // The data path stays lean: a connection asks at the moment of its handshake whether anyone listens.
+  const observer = {
+    tls: () => (emitter.listenerCount('tlsHandshake') > 0 || tlsChannel.hasSubscribers ? emitTls : undefined),
+    failure: () => (emitter.listenerCount('handshakeFailure') > 0 || tlsFailureChannel.hasSubscribers ? emitFailure : undefined),
+  };
 
   const handle = (serviceName: string, socket: Socket) => {
     const entry = running.get(serviceName);
@@ -111,6 +132,8 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     socket.on('error', () => {});
     const prepared = entry.prepared;
+    const refusal = admission.admit(prepared.options, socket.remoteAddress);
+    if (refusal !== undefined) return refuseAtAccept(prepared.name, prepared.level, socket, refusal);
     const id = prepared.nextId();
     const peer = {
       address: socket.remoteAddress ?? 'unix',
@@ -126,14 +149,38 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     const open: ConnectionOpenEvent = { id, service: prepared.name, peer };
     emitter.emit('connectionOpen', open);
     if (openChannel.hasSubscribers) openChannel.publish(open);
-    void runConnection({ service: prepared, id, local: socket, peer, logger, shutdown: shutdown.signal }).then(
+    described.set(socket, { ...open, since: new Date() });
+    void runConnection({ service: prepared, id, local: socket, peer, logger, shutdown: shutdown.signal, observer }).then(
       (closed: ConnectionCloseEvent) => {
         active.delete(socket);
+        admission.release(prepared.name);
+        described.delete(socket);
         emitter.emit('connectionClose', closed);
         if (closeChannel.hasSubscribers) closeChannel.publish(closed);
         if (active.size === 0) for (const wake of drained) wake();
       },
     );
+  };
+
+  /**
+   * maxConnections / connectionRate: the connection is closed before any byte is read, politely (FIN, not RST),
+   * so a TLS client sees the peer close instead of a reset. What it already sent is drained and dropped; a peer
+   * that keeps sending is cut off after a second.
+   */
+  const refuseAtAccept = (service: string, level: PreparedService['level'], socket: Socket, refusal: Refusal) => {
+    const peer = { address: socket.remoteAddress ?? 'unix', port: socket.remotePort ?? 0, family: socket.remoteFamily ?? 'unix' };
+    const from =
+      socket.remoteAddress === undefined ? 'a Unix socket' : `${peer.family === 'IPv6' ? `[${peer.address}]` : peer.address}:${peer.port}`;
+    bindLog(logger, level, service, undefined).log(
+      4,
+      `Service [${service}] refused connection from ${from}: ${refusal.code}: ${refusal.reason}`,
+      refusal.code,
+    );
+    const event: ConnectionRefusedEvent = { service, peer, code: refusal.code, reason: refusal.reason };
+    emitter.emit('connectionRefused', event);
+    socket.resume();
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
   };
 
   const bindOne = async (prepared: PreparedService, address: AcceptAddress): Promise<Listener> => {
@@ -287,6 +334,9 @@ export function createTunnel(options: TunnelOptions): Tunnel {
     },
     get connections() {
       return active.size;
+    },
+    activeConnections(): ActiveConnection[] {
+      return [...described].map(([socket, open]) => ({ ...open, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten }));
     },
     on(event, listener) {
       emitter.on(event, listener as (...args: unknown[]) => void);

@@ -88,6 +88,19 @@ export interface PeerVerifier {
   staple?(certificate: Buffer, issuer: Buffer, signal: AbortSignal): Promise<Buffer | undefined>;
 }
 
+/**
+ * A server-side TLS session cache keyed by session ID. Core calls it from the
+ * handshake: `get` when a client offers a session ID, `set` when OpenSSL made a
+ * new TLS ≤ 1.2 session. Both must settle promptly (the handshake waits for
+ * `get`; core gives up after `SESSION_STORE_TIMEOUT_MS` and treats it as a
+ * miss); a rejection is a miss too. Sessions are OpenSSL's DER encoding and
+ * hold the master secret: keep them private.
+ */
+export interface SessionStore {
+  get(id: Buffer): Promise<Buffer | undefined>;
+  set(id: Buffer, session: Buffer): Promise<void>;
+}
+
 /** The TLS settings a service (or an SNI slave service) uses for its side of TLS. */
 export interface TlsServiceOptions {
   /** `cert =`: PEM certificate chain (leaf first). May also hold the key (key first, as `*-combined.pem`) and DH parameters, which are used as `dhparam`. Required in server mode. */
@@ -115,8 +128,47 @@ export interface TlsServiceOptions {
   readonly renegotiation?: boolean | undefined;
   /** `sessionCacheTimeout =` in seconds: TLS session and ticket lifetime (server mode). */
   readonly sessionCacheTimeout?: number | undefined;
+  /**
+   * `sessionResume =` (default true). `false`: no session IDs are cached and no tickets are issued (server),
+   * no session is offered (client): every handshake is a full one.
+   */
+  readonly sessionResume?: boolean | undefined;
+  /**
+   * Server mode: where session IDs (TLS ≤ 1.2 with tickets off) are cached and looked up (`@tunnel/sessions`
+   * implements it: a bounded LRU, Redis, cluster IPC). Without one, session IDs do not resume; tickets still do.
+   * SNI slaves use their master's store.
+   */
+  readonly sessionStore?: SessionStore | undefined;
+  /** Server mode: the 48 bytes of session ticket keys (Node's `ticketKeys`); default random per secure context. */
+  readonly ticketKeys?: Buffer | undefined;
   /** Certificate policy (`verify`, `CAfile`, `CRLfile`, `OCSP`…). Without it no peer certificate is requested and nothing is checked. */
   readonly verifier?: PeerVerifier | undefined;
+  /**
+   * `cert =` naming a PKCS#12 file (stunnel 5.68 reads P12 as well as PEM): its DER bytes, loaded as Node's
+   * `pfx` (certificate, key and chain). Used instead of `cert`/`key`.
+   */
+  readonly pfx?: Buffer | undefined;
+  /** The password of `pfx`; default none (an unencrypted or empty-password file). */
+  readonly pfxPassphrase?: string | undefined;
+  /**
+   * `PSKsecrets =`: TLS-PSK identities and their keys (at least 16 bytes each, stunnel 5.68's rule). Server mode
+   * accepts a client whose identity is here with the matching key (a certificate becomes optional); client mode
+   * presents `pskIdentity`. With PSK and no `ciphers`, stunnel's default cipher list (which allows PSK suites) is used.
+   */
+  readonly psk?: ReadonlyMap<string, Buffer> | undefined;
+  /** `PSKidentity =` (client mode): the identity to present; default the first one in `psk`. */
+  readonly pskIdentity?: string | undefined;
+  /** `alpn =` (tunnel extension): ALPN protocol names (RFC 7301), offered by a client and selected by a server in this order. */
+  readonly alpn?: readonly string[] | undefined;
+  /** `config = SignatureAlgorithms:…`: the signature algorithms offered (Node `sigalgs`), colon-separated. */
+  readonly sigalgs?: string | undefined;
+}
+
+/** `connectALPN =` (tunnel extension): the upstream for connections whose negotiated ALPN protocol is `protocol`. */
+export interface AlpnRoute {
+  readonly protocol: string;
+  /** Tried in order (fixed order, no round robin), as `connect =` targets. */
+  readonly connect: readonly ConnectTarget[];
 }
 
 /** The upstream settings a service (or an SNI slave service) uses. */
@@ -131,6 +183,38 @@ export interface UpstreamOptions {
   readonly local?: string | undefined;
   /** `redirect =`: server mode, where to send a client whose certificate the verifier rejected. */
   readonly redirect?: readonly ConnectTarget[] | undefined;
+  /**
+   * `exec =`: a local program. Without `connect` it is the upstream, started for each connection (server mode: after
+   * the TLS handshake, its stdin/stdout carry the plaintext; client mode: before TLS, its stdin/stdout carry TLS).
+   * With `connect` (connect+exec, no `accept`) it is the accepted side instead: see `runExecConnect`.
+   */
+  readonly exec?: ExecOptions | undefined;
+}
+
+/**
+ * Allocates a pseudo-terminal for `exec` with `pty`. Core makes no system calls Node lacks, so the application
+ * supplies it (the CLI passes `@tunnel/os`'s `openPty` + `ptyStream`): `slave` becomes the program's
+ * stdin/stdout/stderr, `stream` is the master side, `closeSlave` releases tunnel's copy once the program has it.
+ */
+export type PtyAllocator = () => { readonly stream: Duplex; readonly slave: number; readonly path: string; closeSlave(): void };
+
+/** `exec`, `execArgs`, `pty`, `setEnv`, `retry`: the program a service runs. */
+export interface ExecOptions {
+  /** `exec =`: the program, run as execve(2) runs it (no PATH search; relative to the chroot jail when one is in force). */
+  readonly path: string;
+  /** `execArgs =`: the whole argv including `$0`; default `[path]` (stunnel 5.68). */
+  readonly args?: readonly string[] | undefined;
+  /** `setEnv =` lines: added to the inherited environment; REMOTE_HOST, REMOTE_PORT, SSL_CLIENT_DN, SSL_CLIENT_I_DN still win. */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** `pty = yes`: run the program on a pseudo-terminal from this allocator instead of a socket pair. */
+  readonly pty?: PtyAllocator | undefined;
+  /**
+   * The program's stderr: `connection` (default) sends it down the connection with stdout, as stunnel does when it
+   * does not log to stderr; `inherit` leaves it on tunnel's stderr (stunnel with `foreground = yes`).
+   */
+  readonly stderr?: 'inherit' | 'connection' | undefined;
+  /** connect+exec only (`retry`): start the program again this many ms after its connection ended; absent runs it once. */
+  readonly retryMs?: number | undefined;
 }
 
 /** A service that an SNI master hands a connection to when the client's server name matches `pattern`. */
@@ -206,6 +290,16 @@ export interface ServiceOptions extends TlsServiceOptions, UpstreamOptions {
   readonly logId?: LogIdType | undefined;
   /** Policy hooks (access control, socket options, transparent proxying). */
   readonly hooks?: ConnectionHooks | undefined;
+  /**
+   * `connectALPN =` (server mode, tunnel extension): upstreams chosen by the ALPN protocol the client and `alpn`
+   * agreed on; a connection with no route (or no ALPN) uses `connect`. Applies to the master service, not to an
+   * SNI slave it switched to, and not when a protocol already connected the upstream before TLS.
+   */
+  readonly alpnRoutes?: readonly AlpnRoute[] | undefined;
+  /** `maxConnections =` (tunnel extension): connections of this service served at once; excess ones are closed at accept. */
+  readonly maxConnections?: number | undefined;
+  /** `connectionRate = N/SECONDS` (tunnel extension): new connections per source address (token bucket); excess ones are closed at accept. */
+  readonly connectionRate?: { readonly count: number; readonly seconds: number } | undefined;
 }
 
 /** Options of `createTunnel`. */
@@ -215,6 +309,8 @@ export interface TunnelOptions {
   readonly logger?: Logger | undefined;
   /** Level for messages about no particular service (global `debug =`, default 5). */
   readonly debug?: LogLevel | undefined;
+  /** Global `maxConnections =` (tunnel extension): connections of all services served at once. */
+  readonly maxConnections?: number | undefined;
 }
 
 /** Options of `Tunnel.close`. */
@@ -243,12 +339,75 @@ export interface ConnectionCloseEvent extends ConnectionOpenEvent {
   /** The error that ended it, when there was one. */
   readonly error: { readonly code: string; readonly message: string } | undefined;
   readonly durationMs: number;
+  /** `client` or `server`: which side carries TLS (says which byte count is "received" and which "sent"). */
+  readonly mode?: 'client' | 'server' | undefined;
+  /** The chain stage the error happened in (`accept` for a policy refusal, `tls`, `connect`, `pump`…), when there was an error. */
+  readonly stage?: string | undefined;
+}
+
+/** A completed TLS handshake (event `tlsHandshake`, channel `tunnel:tls:handshake`). */
+export interface TlsHandshakeEvent {
+  readonly id: string;
+  /** The service that serves the connection (an SNI slave's name once SNI switched to it). */
+  readonly service: string;
+  readonly mode: 'client' | 'server';
+  /** `TLSv1.3`, `TLSv1.2`…, as OpenSSL names it. */
+  readonly version: string | undefined;
+  /** IANA/RFC cipher suite name. */
+  readonly cipher: string | undefined;
+  /** The SNI server name (sent in client mode, received in server mode). */
+  readonly servername: string | undefined;
+  readonly alpnProtocol: string | undefined;
+  /** True when an earlier session was resumed (session id or ticket). */
+  readonly resumed: boolean;
+  /** The peer certificate's subject in OpenSSL's one-line form, when the peer sent one. */
+  readonly peerSubject: string | undefined;
+  /** From the start of the connection's handshake to its end. */
+  readonly durationMs: number;
+}
+
+/** A TLS handshake that failed, or a peer certificate the policy rejected (event `handshakeFailure`, channel `tunnel:tls:failure`). */
+export interface HandshakeFailureEvent {
+  readonly id: string;
+  readonly service: string;
+  readonly mode: 'client' | 'server';
+  /** `handshake`: TLS itself failed (no shared cipher, peer closed, TIMEOUTbusy); `verification`: the verifier said no. */
+  readonly kind: 'handshake' | 'verification';
+  /** The stable error code (`ERR_TUNNEL_TLS_HANDSHAKE`, `ERR_TUNNEL_PEER_REJECTED`, …). */
+  readonly code: string;
+  /** Why, in words (OpenSSL's reason or the verifier's). */
+  readonly reason: string;
+  /** True when `redirect =` sent the client elsewhere instead of closing. */
+  readonly redirected: boolean;
+  readonly durationMs: number;
+}
+
+/** A connection closed at accept by `maxConnections` or `connectionRate` (event `connectionRefused`), before any byte was read. */
+export interface ConnectionRefusedEvent {
+  readonly service: string;
+  readonly peer: { readonly address: string; readonly port: number; readonly family: string };
+  /** `ERR_TUNNEL_MAX_CONNECTIONS` or `ERR_TUNNEL_CONNECTION_RATE`. */
+  readonly code: string;
+  readonly reason: string;
+}
+
+/** A connection in flight, as `Tunnel.activeConnections()` lists it (SIGUSR2). */
+export interface ActiveConnection extends ConnectionOpenEvent {
+  /** When it was accepted. */
+  readonly since: Date;
+  /** Bytes read from the accepted socket so far (as the kernel counted them: TLS records included in server mode). */
+  readonly bytesIn: number;
+  /** Bytes written to the accepted socket so far. */
+  readonly bytesOut: number;
 }
 
 /** The events a `Tunnel` emits. The same payloads are published on the `diagnostics_channel`s named in `channels`. */
 export interface TunnelEvents {
   connectionOpen: [ConnectionOpenEvent];
   connectionClose: [ConnectionCloseEvent];
+  tlsHandshake: [TlsHandshakeEvent];
+  handshakeFailure: [HandshakeFailureEvent];
+  connectionRefused: [ConnectionRefusedEvent];
 }
 
 /** A running set of services. */
@@ -268,6 +427,8 @@ export interface Tunnel {
   addresses(): ReadonlyMap<string, readonly (string | { address: string; port: number; family: string })[]>;
   /** Number of connections in flight. */
   readonly connections: number;
+  /** The connections in flight, oldest first (SIGUSR2 logs them). */
+  activeConnections(): ActiveConnection[];
   on<E extends keyof TunnelEvents>(event: E, listener: (...args: TunnelEvents[E]) => void): this;
   off<E extends keyof TunnelEvents>(event: E, listener: (...args: TunnelEvents[E]) => void): this;
 }
