@@ -234,6 +234,8 @@ async function buildParts(
     compression: config.globals.compression,
     logId: service.logId,
     hooks,
+    maxConnections: service.maxConnections,
+    connectionRate: service.connectionRate,
   };
   return { config: service, slave, rest };
 }

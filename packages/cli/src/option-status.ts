@@ -149,8 +149,10 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
     'extension: admit only peers whose verified certificate matches a rule (CN, OU, DNS, URI, IP, email, SPKI); needs verify 2–4',
   ),
   denyPeer: supported('extension: refuse peers whose verified certificate matches a rule; wins over allowPeer'),
-  maxConnections: refused('connection caps are not wired yet', (value) => value !== undefined),
-  connectionRate: refused('connection rate limits are not wired yet', (value) => value !== undefined),
+  maxConnections: supported(
+    'extension: global = whole process, service = that service; excess connections are closed at accept and logged',
+  ),
+  connectionRate: supported('extension: `N/SECONDS` per source address (token bucket, 10000 addresses remembered per service)'),
   certReload: refused('certificate reload is not wired yet', (value) => value !== undefined),
   alpn: refused('ALPN is not wired yet', (value) => value !== undefined),
   connectALPN: refused('ALPN routing is not wired yet', nonEmpty),

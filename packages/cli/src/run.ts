@@ -76,7 +76,12 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
 
   if (config.inetd) return serveInetd(prepared, sinks);
 
-  const tunnel = createTunnel({ services: prepared.services.map((service) => service.options), logger: sinks, debug });
+  const tunnel = createTunnel({
+    services: prepared.services.map((service) => service.options),
+    logger: sinks,
+    debug,
+    maxConnections: config.globals.maxConnections,
+  });
   const pidFile = config.globals.pid === undefined || config.globals.pid === '' ? undefined : config.globals.pid;
   let current = prepared;
   let ready = false;
