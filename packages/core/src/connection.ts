@@ -7,9 +7,11 @@ import { TunnelError, errorCode } from './errors.js';
 import { type BoundLog, bindLog } from './log.js';
 import { pump } from './pump.js';
 import type { PreparedService, PreparedTarget } from './service.js';
-import type { ConnectionCloseEvent, ConnectTarget, Logger } from './types.js';
+import type { ConnectionCloseEvent, ConnectTarget, HandshakeFailureEvent, Logger, TlsHandshakeEvent } from './types.js';
 import { Socket as NetSocket } from 'node:net';
 import { acceptTls, connectTls, ocspOf } from './tls-handshake.js';
+import { startProgram } from './exec.js';
+import { describeAddress } from './upstream.js';
 
 /** What `runConnection` needs about one accepted stream. */
 export interface ConnectionInput {
@@ -21,6 +23,14 @@ export interface ConnectionInput {
   readonly logger: Logger | undefined;
   /** Fires on shutdown (non-graceful close, or the caller's signal). */
   readonly shutdown: AbortSignal;
+  /** Where TLS events go; absent or returning undefined when nobody listens, so nothing is computed for them. */
+  readonly observer?: ConnectionObserver | undefined;
+}
+
+/** The TLS event sinks of a connection; each getter returns a sink only while someone listens. */
+export interface ConnectionObserver {
+  tls(): ((event: TlsHandshakeEvent) => void) | undefined;
+  failure(): ((event: HandshakeFailureEvent) => void) | undefined;
 }
 
 /** Logs the one-line description of the negotiated TLS session as stunnel does. */
@@ -130,10 +140,31 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
   let target: Target | undefined;
   let targets: readonly ConnectTarget[] | undefined;
   let connecting: Promise<Channel> | undefined;
+  let programStream: Duplex | undefined;
   let stage = 'preConnect';
+  let tlsStarted = 0;
+  const reportFailure = (kind: HandshakeFailureEvent['kind'], code: string, reason: string, redirected: boolean) => {
+    const sink = input.observer?.failure();
+    if (sink !== undefined) sink({ id, service: current.name, mode, kind, code, reason, redirected, durationMs: Date.now() - tlsStarted });
+  };
 
   const connectRemote = (): Promise<Channel> => {
     connecting ??= (async () => {
+      // exec without connect: the program is the upstream, started now (server mode: after the handshake, so its
+      // environment can carry the client certificate's names, as stunnel starts it in remote_start after ssl_start).
+      const program = current.upstream.program;
+      if (program !== undefined && target === undefined && targets === undefined) {
+        programStream = await startProgram(program, {
+          service: current.name,
+          peer,
+          tls: tlsSocket,
+          closeMs: service.timeouts.closeMs,
+          log,
+        });
+        remoteStream = programStream;
+        remoteChannel = new StreamChannel(programStream, { signal });
+        return remoteChannel;
+      }
       const socket = await current.upstream.connect({
         targets: target === undefined ? targets : [target],
         client: rawLocal,
@@ -213,6 +244,7 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
     }
 
     stage = 'tls';
+    tlsStarted = Date.now();
     if (mode === 'server') {
       tlsSocket = await acceptTls(service, localStream, signal);
       const servername = typeof tlsSocket.servername === 'string' ? tlsSocket.servername : undefined;
@@ -226,11 +258,45 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
         }
       }
       logTls(log, tlsSocket, 'accepted');
+      // connectALPN (tunnel extension): the negotiated ALPN protocol picks the master's upstream, unless an SNI slave,
+      // an admission hook (original destination) or a pre-TLS protocol already settled where this connection goes.
+      const routes = service.options.alpnRoutes;
+      const negotiated = tlsSocket.alpnProtocol;
+      if (
+        routes !== undefined &&
+        typeof negotiated === 'string' &&
+        current === service &&
+        connecting === undefined &&
+        targets === undefined
+      ) {
+        const route = routes.find((candidate) => candidate.protocol === negotiated);
+        if (route !== undefined) {
+          targets = route.connect;
+          log.info(`ALPN: "${negotiated}" routed to ${route.connect.map(describeAddress).join(', ')}`);
+        }
+      }
       localStream = tlsSocket;
     } else {
       tlsSocket = await connectTls(service, remoteStream as Duplex, target, signal);
       logTls(log, tlsSocket, 'connected');
       remoteStream = tlsSocket;
+    }
+    const tlsSink = input.observer?.tls();
+    if (tlsSink !== undefined) {
+      tlsInfo ??= tlsInfoOf(tlsSocket);
+      const info = tlsInfo;
+      tlsSink({
+        id,
+        service: current.name,
+        mode,
+        version: info.protocol ?? undefined,
+        cipher: info.cipher,
+        servername: info.servername,
+        alpnProtocol: typeof info.alpnProtocol === 'string' ? info.alpnProtocol : undefined,
+        resumed: tlsSocket.isSessionReused(),
+        peerSubject: info.peerSubject,
+        durationMs: Date.now() - tlsStarted,
+      });
     }
     if (current.verifier !== undefined) {
       const servername = typeof tlsSocket.servername === 'string' ? tlsSocket.servername : undefined;
@@ -244,6 +310,7 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
         if (verdict.subject !== undefined) log.notice(`Certificate accepted: ${verdict.subject}`);
       } else if (mode === 'server' && current.redirect !== undefined && current.redirect.length > 0 && connecting === undefined) {
         log.notice(`Redirecting connection: ${verdict.code}: ${verdict.reason}`);
+        reportFailure('verification', verdict.code, verdict.reason, true);
         targets = current.redirect;
       } else {
         throw new TunnelError('ERR_TUNNEL_PEER_REJECTED', `Rejected by the certificate policy: ${verdict.code}: ${verdict.reason}`, {
@@ -281,6 +348,10 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
     });
   } catch (error) {
     result = { ...result, error: error as Error };
+    if (stage === 'tls') {
+      const code = errorCode(error as Error);
+      reportFailure(code === 'ERR_TUNNEL_PEER_REJECTED' ? 'verification' : 'handshake', code, (error as Error).message, false);
+    }
   }
   clearTimeout(busy);
   input.shutdown.removeEventListener('abort', onShutdown);
@@ -295,7 +366,7 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
   // e.g. TLS 1.3 session tickets right after the handshake; so the TLS-bound socket is reset only while no
   // TLS layer sits on it, and closed through the TLS layer (FIN) otherwise.
   const tlsBound = mode === 'server' ? rawLocal : rawRemote;
-  for (const stream of [localStream, remoteStream, tlsSocket])
+  for (const stream of [localStream, remoteStream, tlsSocket, programStream])
     if (stream !== rawLocal && stream !== rawRemote) destroyStream(stream, false);
   destroyStream(rawLocal, rst && !(tlsSocket !== undefined && tlsBound === rawLocal));
   destroyStream(rawRemote, rst && !(tlsSocket !== undefined && tlsBound === rawRemote));
@@ -312,5 +383,7 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
     reset,
     error: error === undefined ? undefined : { code: errorCode(error), message: error.message },
     durationMs: Date.now() - started,
+    mode,
+    stage: error === undefined ? undefined : stage,
   };
 }

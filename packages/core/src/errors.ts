@@ -21,7 +21,8 @@ export type TunnelErrorCode =
   | 'ERR_TUNNEL_TIMEOUT_IDLE'
   | 'ERR_TUNNEL_TIMEOUT_CONNECT'
   | 'ERR_TUNNEL_SHUTDOWN'
-  | 'ERR_TUNNEL_CONNECTION';
+  | 'ERR_TUNNEL_CONNECTION'
+  | 'ERR_TUNNEL_EXEC_FAILED';
 
 /** Fields an error carries besides its code. */
 export interface TunnelErrorDetails {

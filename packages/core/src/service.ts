@@ -104,7 +104,12 @@ export function prepareService(options: ServiceOptions): PreparedService {
   if (options.mode === 'client' && (options.redirect?.length ?? 0) > 0) {
     throw new TunnelError('ERR_TUNNEL_CONFIG', `Service [${service}]: redirect works in server mode only`, { service, option: 'redirect' });
   }
-  if (options.connect.length === 0 && options.protocol?.postTls === undefined && options.protocol?.preConnect === undefined) {
+  if (
+    options.connect.length === 0 &&
+    options.exec === undefined &&
+    options.protocol?.postTls === undefined &&
+    options.protocol?.preConnect === undefined
+  ) {
     throw new TunnelError('ERR_TUNNEL_CONFIG', `Service [${service}]: no connect target (and no protocol that chooses one)`, {
       service,
       option: 'connect',

@@ -3,7 +3,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type Duplex, PassThrough } from 'node:stream';
 import { TunnelError } from './errors.js';
 import type { BoundLog } from './log.js';
-import type { ConnectionHooks, ConnectTarget, UpstreamOptions } from './types.js';
+import type { ConnectionHooks, ConnectTarget, ExecOptions, UpstreamOptions } from './types.js';
 
 /** One concrete address to dial. `name` is the configured host, kept for logs. */
 type Address =
@@ -12,6 +12,8 @@ type Address =
 
 /** Connects upstreams for one service with its failover policy. */
 export interface Upstream {
+  /** `exec` without `connect`: the program that is this service's upstream (started per connection by the caller). */
+  readonly program: ExecOptions | undefined;
   /** Resolves the `connect` names now (start-up). Engages delayed resolution, with a log line, when a name does not resolve. */
   resolve(log: BoundLog): Promise<void>;
   /** Opens a connection to the first target that answers, per the failover policy. */
@@ -157,6 +159,7 @@ export function createUpstream(options: UpstreamOptions, service: string, hooks?
     });
 
   return {
+    program: options.connect.length === 0 ? options.exec : undefined,
     async resolve(log) {
       if (delayed) return;
       try {
