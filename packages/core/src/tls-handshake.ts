@@ -8,7 +8,8 @@ import type { PreparedService } from './service.js';
 
 /**
  * The TLS handshake of one connection: server side on the accepted stream
- * (SNI slaves, OCSP stapling), client side on the upstream (SNI, OCSP request).
+ * (SNI slaves, OCSP stapling, session cache), client side on the upstream
+ * (SNI, OCSP request, resuming the last session of that upstream).
  */
 
 /** Waits for a TLS handshake to finish, fail, or be aborted (TIMEOUTbusy, shutdown). */
@@ -65,13 +66,99 @@ function settleAuthorized(socket: TLSSocket): void {
   }
 }
 
-/** Server-mode handshake on the accepted stream, with SNI slaves and OCSP stapling through the verifier. */
+/** Core gives up on a `SessionStore` call after this long and carries on as on a miss: a cache never stalls a handshake. */
+export const SESSION_STORE_TIMEOUT_MS = 1000;
+
+/** TLS 1.3 in the `ssl_version` field of OpenSSL's DER session encoding. */
+const TLS1_3_VERSION = 0x0304;
+
+/**
+ * The protocol version stored in an OpenSSL DER session
+ * (`SEQUENCE { INTEGER 1, INTEGER ssl_version, … }`, ssl/ssl_asn1.c), or undefined if it does not parse.
+ */
+export function sessionProtocolVersion(der: Buffer): number | undefined {
+  if (der[0] !== 0x30) return undefined;
+  const lengthByte = der[1] ?? 0;
+  let at = 2;
+  if (lengthByte & 0x80) at += lengthByte & 0x7f;
+  if (der[at] !== 0x02 || der[at + 1] !== 0x01 || der[at + 3] !== 0x02) return undefined;
+  const size = der[at + 4] ?? 0;
+  if (size < 1 || size > 2 || at + 5 + size > der.length) return undefined;
+  return size === 1 ? der[at + 5] : der.readUInt16BE(at + 5);
+}
+
+/** Resolves with the store's answer, or undefined when it fails or takes longer than `SESSION_STORE_TIMEOUT_MS`. */
+function withinStoreTime<T>(call: () => Promise<T>): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), SESSION_STORE_TIMEOUT_MS);
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch {
+      pending = Promise.resolve(undefined as T);
+    }
+    Promise.resolve(pending).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      },
+    );
+  });
+}
+
+type ResumeCallback = (error: Error | null, session?: Buffer | null) => void;
+
+/**
+ * Wires a service's `sessionStore` to the `newSession`/`resumeSession` events
+ * Node emits on the `server` object of a server-side TLSSocket (lib/_tls_wrap.js;
+ * with no listener Node keeps no session IDs at all). TLS 1.3 sessions are not
+ * stored: Node's ClientHello parser only sees TLS 1.3's random legacy session ID,
+ * so they could never be found again; TLS 1.3 resumes by ticket.
+ */
+function addSessionListeners(server: EventEmitter, service: PreparedService): void {
+  const store = service.options.sessionStore;
+  if (store === undefined || service.options.sessionResume === false) return;
+  server.on('newSession', (id: Buffer, session: Buffer, done: () => void) => {
+    // The handshake waits for done(): store in the background so a slow cache never delays it.
+    done();
+    if (sessionProtocolVersion(session) === TLS1_3_VERSION) return;
+    void withinStoreTime(() => store.set(Buffer.from(id), session));
+  });
+  server.on('resumeSession', (id: Buffer, callback: ResumeCallback) => {
+    withinStoreTime(() => store.get(Buffer.from(id))).then((session) => callback(null, session ?? null));
+  });
+}
+
+/** The `server` emitter of a service without OCSP stapling: built once, shared by its connections. */
+const serviceEmitters = new WeakMap<PreparedService, EventEmitter | null>();
+
+function serviceEmitter(service: PreparedService): EventEmitter | undefined {
+  let emitter = serviceEmitters.get(service);
+  if (emitter === undefined) {
+    const candidate = new EventEmitter();
+    addSessionListeners(candidate, service);
+    emitter = candidate.eventNames().length === 0 ? null : candidate;
+    serviceEmitters.set(service, emitter);
+  }
+  return emitter ?? undefined;
+}
+
+/** Server-mode handshake on the accepted stream, with SNI slaves, the session cache, and OCSP stapling through the verifier. */
 export async function acceptTls(service: PreparedService, stream: Duplex, signal: AbortSignal): Promise<TLSSocket> {
   const requestCert = service.tls.requestCert || service.slaves.some((s) => s.tls.requestCert);
   let server: EventEmitter | undefined;
   const staple = service.verifier?.staple?.bind(service.verifier);
-  if (staple !== undefined) {
+  if (staple === undefined) {
+    server = serviceEmitter(service);
+  } else {
+    // Node passes OCSPRequest listeners no socket, and stapling must follow this connection's signal:
+    // one emitter per connection, carrying the session listeners too.
     server = new EventEmitter();
+    addSessionListeners(server, service);
     server.on('OCSPRequest', (certificate: Buffer, issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => {
       staple(certificate, issuer, signal).then(
         (response) => callback(null, response),
@@ -109,6 +196,9 @@ export async function connectTls(
 ): Promise<TLSSocket> {
   const host = target?.host ?? service.firstHost;
   const servername = service.options.sni ?? (host !== undefined && isIP(host) === 0 ? host : undefined);
+  const sessions = service.options.sessionResume === false ? undefined : clientSessionsOf(service);
+  const key = sessions === undefined ? '' : clientSessionKey(stream, target, servername);
+  const session = sessions?.get(key);
   const options: ConnectionOptions & { requestOCSP: boolean } = {
     ...service.tls.clientSocketOptions,
     socket: stream as Socket,
@@ -116,12 +206,53 @@ export async function connectTls(
     rejectUnauthorized: false,
     requestOCSP: service.tls.requestOCSP,
     ...(servername === undefined || servername === '' ? {} : { servername }),
+    ...(session === undefined ? {} : { session }),
   };
   const socket = tlsConnect(options);
   // Node reports "no staple" as a null response; only a real one is kept.
   socket.once('OCSPResponse', (response: Buffer | null) => {
     if (Buffer.isBuffer(response) && response.length > 0) ocspResponses.set(socket, response);
   });
-  await handshake(socket, 'secureConnect', signal, 'SSL_connect');
+  // The newest session wins: TLS 1.2 hands one over at the end of the handshake, TLS 1.3 servers send
+  // tickets after it (often two); each replaces the one before.
+  if (sessions !== undefined) socket.on('session', (next: Buffer) => rememberClientSession(sessions, key, next));
+  try {
+    await handshake(socket, 'secureConnect', signal, 'SSL_connect');
+  } catch (error) {
+    // A session the server no longer accepts should not cost the next connection a failure too.
+    if (session !== undefined && sessions?.get(key) === session) sessions.delete(key);
+    throw error;
+  }
   return socket;
+}
+
+/** Client sessions kept per service (one per upstream and server name), at most this many. */
+export const CLIENT_SESSIONS_PER_SERVICE = 64;
+
+const clientSessions = new WeakMap<PreparedService, Map<string, Buffer>>();
+
+function clientSessionsOf(service: PreparedService): Map<string, Buffer> {
+  let sessions = clientSessions.get(service);
+  if (sessions === undefined) {
+    sessions = new Map();
+    clientSessions.set(service, sessions);
+  }
+  return sessions;
+}
+
+/** A session belongs to the server it came from: the upstream address and the name we asked it for. */
+function clientSessionKey(stream: Duplex, target: Target | undefined, servername: string | undefined): string {
+  const socket = stream as Partial<Socket>;
+  const host = target?.host ?? socket.remoteAddress ?? '';
+  const port = target?.port ?? socket.remotePort ?? '';
+  return `${servername ?? ''}|${host}|${port}`;
+}
+
+function rememberClientSession(sessions: Map<string, Buffer>, key: string, session: Buffer): void {
+  sessions.delete(key);
+  sessions.set(key, session);
+  if (sessions.size > CLIENT_SESSIONS_PER_SERVICE) {
+    const oldest = sessions.keys().next().value;
+    if (oldest !== undefined) sessions.delete(oldest);
+  }
 }

@@ -1,4 +1,4 @@
-import { constants } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import { type ConnectionOptions, createSecureContext, type SecureContext, type SecureVersion, type TLSSocketOptions } from 'node:tls';
 import { TunnelError } from './errors.js';
 import { splitPem } from './pem.js';
@@ -82,7 +82,10 @@ export function versionRange(options: TlsServiceOptions, service: string): { min
 export function prepareTls(options: TlsServiceOptions, mode: Mode, service: string): PreparedTls {
   const { minVersion, maxVersion } = versionRange(options, service);
   const secureOptions =
-    sslOptionsMask(options.options ?? [], service) | (options.renegotiation === false ? constants.SSL_OP_NO_RENEGOTIATION : 0);
+    sslOptionsMask(options.options ?? [], service) |
+    (options.renegotiation === false ? constants.SSL_OP_NO_RENEGOTIATION : 0) |
+    // sessionResume = no: no tickets (and the handshake caches no session IDs), so every handshake is full.
+    (options.sessionResume === false ? constants.SSL_OP_NO_TICKET : 0);
   let cert: string | undefined;
   let key: string | Buffer | undefined;
   let dhparam: string | undefined;
@@ -97,7 +100,16 @@ export function prepareTls(options: TlsServiceOptions, mode: Mode, service: stri
     key = keyParts.key;
     dhparam ??= keyParts.dhparam;
   }
-  if (mode === 'server' && (cert === undefined || key === undefined)) {
+  const psk = checkedPsk(options, mode, service);
+  const pfx = options.pfx;
+  if (pfx !== undefined && (cert !== undefined || options.key !== undefined)) {
+    throw new TunnelError('ERR_TUNNEL_CONFIG', `Service [${service}]: a PKCS#12 cert carries its own key; drop key =`, {
+      service,
+      option: 'key',
+    });
+  }
+  // PSK authenticates both ends (RFC 4279, RFC 8446 §2.2), so a PSK server needs no certificate (stunnel 5.68 likewise).
+  if (mode === 'server' && pfx === undefined && psk === undefined && (cert === undefined || key === undefined)) {
     throw new TunnelError(
       'ERR_TUNNEL_NO_CERT',
       `Service [${service}]: server mode needs a certificate and its private key (cert = / key =)${cert === undefined ? '' : ': no private key found'}`,
@@ -119,13 +131,23 @@ export function prepareTls(options: TlsServiceOptions, mode: Mode, service: stri
   try {
     context = createSecureContext({
       ...(cert === undefined ? {} : { cert, key }),
+      ...(pfx === undefined ? {} : { pfx, ...(options.pfxPassphrase === undefined ? {} : { passphrase: options.pfxPassphrase }) }),
       ...(dhparam === undefined ? {} : { dhparam }),
-      ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
+      ...(options.ciphers === undefined ? (psk === undefined ? {} : { ciphers: PSK_DEFAULT_CIPHERS }) : { ciphers: options.ciphers }),
+      ...(options.sigalgs === undefined ? {} : { sigalgs: options.sigalgs }),
       ...(options.ciphersuites === undefined ? {} : { ciphersuites: options.ciphersuites }),
       ...(options.curve === undefined ? {} : { ecdhCurve: options.curve }),
       ...(verifier?.ca === undefined ? {} : { ca: verifier.ca }),
       ...(verifier?.crl === undefined ? {} : { crl: verifier.crl }),
       ...(options.sessionCacheTimeout === undefined ? {} : { sessionTimeout: options.sessionCacheTimeout }),
+      ...(options.ticketKeys === undefined ? {} : { ticketKeys: options.ticketKeys }),
+      // OpenSSL refuses to resume without a session ID context once a peer certificate is requested
+      // ("session id context uninitialized"); naming it after the service also keeps services from
+      // resuming each other's sessions when they share a cache. Server side only: a client has no use for one.
+      ...(mode === 'server' ? { sessionIdContext: sessionIdContextOf(service) } : {}),
+      // A client-side session ID context breaks TLS 1.3 PSK: OpenSSL's session built from the PSK callback then
+      // "reuses a session in a different context". A client has no use for one, so PSK clients go without.
+      ...(psk !== undefined && mode === 'client' ? { sessionIdContext: undefined } : {}),
       minVersion,
       maxVersion,
       secureOptions,
@@ -144,13 +166,70 @@ export function prepareTls(options: TlsServiceOptions, mode: Mode, service: stri
     requestOCSP: mode === 'client' && verifier?.requestOCSP === true,
     leaf: ders[0],
     issuer: ders[1],
-    serverSocketOptions: {},
-    clientSocketOptions: {},
+    serverSocketOptions: serverExtras(options, psk),
+    clientSocketOptions: clientExtras(options, psk),
   };
+}
+
+/**
+ * stunnel's default `ciphers` (`HIGH:!aNULL:!SSLv2:!DH:!kDHEPSK`), used when PSK is configured and `ciphers` is not:
+ * Node's own default list has `!PSK`, which would leave TLS 1.2 PSK peers without a shared cipher.
+ */
+export const PSK_DEFAULT_CIPHERS = 'HIGH:!aNULL:!SSLv2:!DH:!kDHEPSK';
+
+/** stunnel 5.68: "Keys are required to be at least 16 bytes long". OpenSSL 3 caps a PSK at 512 bytes and an identity at 256. */
+const PSK_MIN_KEY = 16;
+const PSK_MAX_KEY = 512;
+const PSK_MAX_IDENTITY = 256;
+
+function checkedPsk(options: TlsServiceOptions, mode: Mode, service: string): ReadonlyMap<string, Buffer> | undefined {
+  const psk = options.psk;
+  if (psk === undefined) return undefined;
+  const fail = (option: string, why: string) =>
+    new TunnelError('ERR_TUNNEL_CONFIG', `Service [${service}]: ${option}: ${why}`, { service, option });
+  if (psk.size === 0) throw fail('PSKsecrets', 'no identities');
+  for (const [identity, key] of psk) {
+    if (Buffer.byteLength(identity) > PSK_MAX_IDENTITY) throw fail('PSKsecrets', `identity longer than ${PSK_MAX_IDENTITY} bytes`);
+    if (key.length < PSK_MIN_KEY || key.length > PSK_MAX_KEY) {
+      throw fail('PSKsecrets', `the key of identity "${identity}" is ${key.length} bytes; ${PSK_MIN_KEY} to ${PSK_MAX_KEY} are allowed`);
+    }
+  }
+  if (mode === 'client' && options.pskIdentity !== undefined && !psk.has(options.pskIdentity)) {
+    throw fail('PSKidentity', `identity "${options.pskIdentity}" is not in PSKsecrets`);
+  }
+  return psk;
+}
+
+/** Server side: the PSK lookup by the identity the client sent (unknown identity: handshake fails), and the ALPN list. */
+function serverExtras(options: TlsServiceOptions, psk: ReadonlyMap<string, Buffer> | undefined): TLSSocketOptions {
+  return {
+    ...(psk === undefined ? {} : { pskCallback: (_socket: unknown, identity: string) => psk.get(identity) ?? null }),
+    // RFC 7301 §3.2: a client offering none of these gets a no_application_protocol alert (OpenSSL's behaviour with a list).
+    ...(options.alpn === undefined || options.alpn.length === 0 ? {} : { ALPNProtocols: [...options.alpn] }),
+  } as TLSSocketOptions;
+}
+
+/** Client side: the PSK identity (`PSKidentity`, default the first in the file, as stunnel) and key, and the ALPN list. */
+function clientExtras(options: TlsServiceOptions, psk: ReadonlyMap<string, Buffer> | undefined): ConnectionOptions {
+  let chosen: { identity: string; psk: Buffer } | undefined;
+  if (psk !== undefined) {
+    const identity = options.pskIdentity ?? (psk.keys().next().value as string);
+    chosen = { identity, psk: psk.get(identity) as Buffer };
+  }
+  return {
+    ...(chosen === undefined ? {} : { pskCallback: () => chosen }),
+    ...(options.alpn === undefined || options.alpn.length === 0 ? {} : { ALPNProtocols: [...options.alpn] }),
+  };
+}
+
+/** OpenSSL's session ID context is at most 32 bytes: a hex digest prefix of the service name. */
+export function sessionIdContextOf(service: string): string {
+  return createHash('sha256').update(`tunnel:${service}`).digest('hex').slice(0, 32);
 }
 
 function tlsOptionAtFault(error: unknown): string {
   const message = String((error as Error)?.message ?? '').toLowerCase();
+  if (message.includes('ticketkeys')) return 'ticketKeySecret';
   if (message.includes('cipher')) return 'ciphers';
   if (message.includes('curve') || message.includes('ecdh')) return 'curve';
   if (message.includes('dh')) return 'cert';
