@@ -1,6 +1,7 @@
 /** Pure PROXY header encoders (haproxy's proxy-protocol.txt §2.1 and §2.2). */
 import { isIPv4, isIPv6 } from 'node:net';
 import { proxyError } from './errors.js';
+import { type ProxyTlv, serializeTlvs } from './tlv.js';
 import type { ProxyEndpoint } from './types.js';
 
 /** The 12-byte v2 signature (§2.2). */
@@ -69,19 +70,25 @@ function ipBytes(address: string, family: 'tcp4' | 'tcp6'): Buffer {
 
 /**
  * The v2 (binary) header: command PROXY with TCP over IPv4/IPv6, or PROXY with AF_UNSPEC when an
- * endpoint is unknown; `local: true` sends the LOCAL command (the proxy's own health check).
+ * endpoint is unknown; `local: true` sends the LOCAL command (the proxy's own health check). `tlvs`
+ * are appended after the address block (§2.2: the length covers them too).
  */
-export function encodeProxyHeaderV2(addresses: ProxyAddresses, options: { local?: boolean } = {}): Buffer {
+export function encodeProxyHeaderV2(addresses: ProxyAddresses, options: { local?: boolean; tlvs?: readonly ProxyTlv[] } = {}): Buffer {
   const known = options.local === true ? undefined : normalize(addresses);
   const head = Buffer.alloc(16);
   V2_SIGNATURE.copy(head, 0);
   head[12] = options.local === true ? 0x20 : 0x21;
-  if (known === undefined) return head; // family/protocol 0x00 (UNSPEC), length 0
-  const { family, source, destination } = known;
-  head[13] = family === 'tcp4' ? 0x11 : 0x21;
-  const body = Buffer.concat([ipBytes(source.address, family), ipBytes(destination.address, family), Buffer.alloc(4)]);
-  body.writeUInt16BE(source.port, body.length - 4);
-  body.writeUInt16BE(destination.port, body.length - 2);
-  head.writeUInt16BE(body.length, 14);
-  return Buffer.concat([head, body]);
+  const extensions = serializeTlvs(options.tlvs ?? []);
+  let body: Buffer = Buffer.alloc(0); // family/protocol 0x00 (UNSPEC): no address block
+  if (known !== undefined) {
+    const { family, source, destination } = known;
+    head[13] = family === 'tcp4' ? 0x11 : 0x21;
+    body = Buffer.concat([ipBytes(source.address, family), ipBytes(destination.address, family), Buffer.alloc(4)]);
+    body.writeUInt16BE(source.port, body.length - 4);
+    body.writeUInt16BE(destination.port, body.length - 2);
+  }
+  if (body.length + extensions.length > 0xffff)
+    throw proxyError('ERR_TUNNEL_PROXY_HEADER_TOO_LONG', 'the PROXY v2 header would be over 65535 bytes');
+  head.writeUInt16BE(body.length + extensions.length, 14);
+  return Buffer.concat([head, body, extensions]);
 }

@@ -1,17 +1,20 @@
 import type { Channel } from '@tunnel/protocol';
 import { encodeProxyHeaderV1, encodeProxyHeaderV2, type ProxyAddresses } from './encode.js';
 import { parseProxyHeader } from './parse.js';
+import type { ProxyTlv } from './tlv.js';
 import type { ProxyHeader } from './types.js';
 
 /** Options of `sendProxyHeader`. */
 export interface SendProxyHeaderOptions extends ProxyAddresses {
   /** 1 (text, stunnel's) or 2 (binary, extension). Default 1. */
   readonly version?: 1 | 2 | undefined;
+  /** v2 only: TLVs appended to the header (e.g. from `encodeTlsTlvs`). */
+  readonly tlvs?: readonly ProxyTlv[] | undefined;
 }
 
 /** Writes a PROXY header to `channel` (the upstream) before any payload; resolves once it is written. */
 export async function sendProxyHeader(channel: Pick<Channel, 'write'>, options: SendProxyHeaderOptions): Promise<Buffer> {
-  const header = options.version === 2 ? encodeProxyHeaderV2(options) : encodeProxyHeaderV1(options);
+  const header = options.version === 2 ? encodeProxyHeaderV2(options, { tlvs: options.tlvs }) : encodeProxyHeaderV1(options);
   await channel.write(header);
   return header;
 }

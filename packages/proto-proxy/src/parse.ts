@@ -6,6 +6,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { V2_SIGNATURE } from './encode.js';
 import { proxyError } from './errors.js';
+import { decodeTlsTlvs } from './tlv.js';
 import type { ProxyEndpoint, ProxyHeader } from './types.js';
 
 export type ParseResult<T> =
@@ -103,9 +104,10 @@ function parseV2(bytes: Buffer): ParseResult<ProxyHeader> {
     offset += 3 + tlvLength;
   }
   const total = 16 + length;
+  const tls = decodeTlsTlvs(tlvs);
   // LOCAL and AF_UNSPEC/UNSPEC carry no usable addresses (§2.2): the receiver keeps the real ones.
   if (command === 'local' || addressFamily === 0 || transport === 0)
-    return { done: true, value: { version: 2, command, family: 'unknown', tlvs }, length: total };
+    return { done: true, value: { version: 2, command, family: 'unknown', tlvs, ...(tls === undefined ? {} : { tls }) }, length: total };
   let source: ProxyEndpoint;
   let destination: ProxyEndpoint;
   let family: ProxyHeader['family'];
@@ -122,7 +124,11 @@ function parseV2(bytes: Buffer): ParseResult<ProxyHeader> {
     destination = { address: unixPath(body.subarray(108, 216)), port: 0 };
     family = transport === 1 ? 'unix' : 'unix-dgram';
   }
-  return { done: true, value: { version: 2, command, family, source, destination, tlvs }, length: total };
+  return {
+    done: true,
+    value: { version: 2, command, family, source, destination, tlvs, ...(tls === undefined ? {} : { tls }) },
+    length: total,
+  };
 }
 
 /**

@@ -1,8 +1,16 @@
 import type { Duplex } from 'node:stream';
-import { type Mode, PROTOCOL_CONTRACT_VERSION, type Protocol, type ProtocolContext, type ProtocolOptions } from '@tunnel/protocol';
+import {
+  type Mode,
+  PROTOCOL_CONTRACT_VERSION,
+  type Protocol,
+  type ProtocolContext,
+  type ProtocolOptions,
+  type TlsInfo,
+} from '@tunnel/protocol';
 import type { ProxyAddresses } from './encode.js';
 import { proxyError } from './errors.js';
 import { readProxyHeader, sendProxyHeader } from './io.js';
+import { encodeTlsTlvs, PP2_CLIENT, type ProxyTlv } from './tlv.js';
 import type { ProxyEndpoint } from './types.js';
 
 /** The `context.state` key under which `proxy-receive` stores the header it read. */
@@ -14,6 +22,55 @@ export function proxyVersion(options: ProtocolOptions): 1 | 2 {
   if (value === undefined || value === '1') return 1;
   if (value === '2') return 2;
   throw proxyError('ERR_TUNNEL_PROXY_BAD_OPTION', `protocolVersion must be 1 or 2 for the PROXY protocol, not ${JSON.stringify(value)}`);
+}
+
+/**
+ * Reads `protocolTlv = yes | no` (extension; `options.extra.tlv`): send the TLS TLVs with a v2 header.
+ * TLVs exist in v2 only, so `yes` with version 1 is refused.
+ */
+export function proxyTlv(options: ProtocolOptions): boolean {
+  const value = options.extra?.tlv?.toLowerCase();
+  if (value === undefined || value === 'no') return false;
+  if (value !== 'yes')
+    throw proxyError('ERR_TUNNEL_PROXY_BAD_OPTION', `protocolTlv must be yes or no, not ${JSON.stringify(options.extra?.tlv)}`);
+  if (proxyVersion(options) !== 2)
+    throw proxyError('ERR_TUNNEL_PROXY_BAD_OPTION', 'protocolTlv = yes needs protocolVersion = 2 (TLVs exist in PROXY v2 only)');
+  return true;
+}
+
+/** The TLS details Node keeps on the socket that TlsInfo does not carry (verification verdict, resumption, the CN). */
+interface TlsSocketView {
+  readonly authorized?: boolean;
+  isSessionReused?: () => boolean;
+  getPeerCertificate?: () => { subject?: Record<string, string | string[]> } | null;
+}
+
+/**
+ * The TLVs describing the client's TLS connection (haproxy's proxy-protocol.txt §2.2): ALPN, AUTHORITY (SNI)
+ * and SSL with PP2_CLIENT_SSL, CERT_CONN / CERT_SESS when the client sent a certificate (CERT_CONN only when
+ * the session was not resumed), verify 0 only for a certificate that passed OpenSSL's chain check against the
+ * service's CA store, and the version, CN and cipher sub-TLVs. `socket` is the decrypted TLS stream, when it
+ * is a TLSSocket (not behind compression).
+ */
+export function tlsTlvsOf(tls: TlsInfo, socket?: unknown): ProxyTlv[] {
+  const view = (socket ?? {}) as TlsSocketView;
+  const hasCertificate = tls.peerSubject !== undefined;
+  const resumed = typeof view.isSessionReused === 'function' ? view.isSessionReused() : false;
+  let client: number = PP2_CLIENT.SSL;
+  if (hasCertificate) client |= PP2_CLIENT.CERT_SESS | (resumed ? 0 : PP2_CLIENT.CERT_CONN);
+  const subjectCn = typeof view.getPeerCertificate === 'function' ? view.getPeerCertificate()?.subject?.CN : undefined;
+  const cn = Array.isArray(subjectCn) ? subjectCn[0] : (subjectCn ?? /\/CN=([^/]*)/.exec(tls.peerSubject ?? '')?.[1]);
+  return encodeTlsTlvs({
+    alpn: typeof tls.alpnProtocol === 'string' ? tls.alpnProtocol : undefined,
+    authority: tls.servername,
+    ssl: {
+      client,
+      verify: hasCertificate && view.authorized === true ? 0 : 1,
+      version: tls.protocol ?? undefined,
+      cn: hasCertificate ? cn : undefined,
+      cipher: tls.cipher,
+    },
+  });
 }
 
 /** The local address the client connected to, from the accepted stream when it is a socket. */
@@ -38,8 +95,9 @@ function peerEndpoint(context: ProtocolContext): ProxyEndpoint | undefined {
 async function postTls(context: ProtocolContext): Promise<void> {
   const version = proxyVersion(context.options);
   const addresses: ProxyAddresses = { source: peerEndpoint(context), destination: localEndpoint(context.local.stream) };
+  const tlvs = proxyTlv(context.options) && context.tls !== undefined ? tlsTlvsOf(context.tls, context.local.stream) : undefined;
   const remote = await context.connectRemote();
-  const header = await sendProxyHeader(remote, { ...addresses, version });
+  const header = await sendProxyHeader(remote, { ...addresses, version, tlvs });
   context.log.debug(`PROXY v${version} header sent (${header.length} bytes)`);
 }
 
@@ -48,11 +106,13 @@ export const protocol: Protocol = {
   name: 'proxy',
   contract: PROTOCOL_CONTRACT_VERSION,
   modes: ['server'],
-  description: 'Send the HAProxy PROXY protocol header (v1, or v2 with protocolVersion = 2) to the upstream',
+  description:
+    'Send the HAProxy PROXY protocol header (v1, or v2 with protocolVersion = 2, plus TLS TLVs with protocolTlv = yes) to the upstream',
   validate(options: ProtocolOptions, _mode: Mode): void {
     proxyVersion(options);
+    proxyTlv(options);
   },
-  extraOptions: ['version'],
+  extraOptions: ['version', 'tlv'],
   postTls,
 };
 

@@ -1,3 +1,5 @@
+import type { ProxyTlsTlvs } from './tlv.js';
+
 /** An address and port carried by a PROXY header (for `unix`, `address` is the socket path and `port` 0). */
 export interface ProxyEndpoint {
   readonly address: string;
@@ -15,4 +17,6 @@ export interface ProxyHeader {
   readonly destination?: ProxyEndpoint | undefined;
   /** v2 TLVs (type-length-value extensions), undecoded. */
   readonly tlvs?: readonly { readonly type: number; readonly value: Buffer }[] | undefined;
+  /** v2: the TLS TLVs (ALPN, AUTHORITY, SSL) decoded, when the sender wrote any. */
+  readonly tls?: ProxyTlsTlvs | undefined;
 }
