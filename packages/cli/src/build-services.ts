@@ -12,6 +12,7 @@ import type {
 import { connectionHooks, type PolicyEnvironment, policyEnvironment } from './connection-policy.js';
 import type { Protocol, ProtocolOptions } from '@tunnel/protocol';
 import { refusalOf } from './option-status.js';
+import { execOptions } from './exec.js';
 import { SetupError, type SetupIssue } from './setup-error.js';
 
 /** What `buildServices` needs from the outside world (files, plugins, certificate policy); tests pass their own. */
@@ -222,6 +223,7 @@ async function buildParts(
     delay: service.delay,
     local: service.local,
     redirect: service.redirect.map(toConnectTarget),
+    exec: execOptions(service, config.globals.foreground),
   };
   const rest: Parts['rest'] = {
     mode,

@@ -31,7 +31,6 @@ const ENGINES = 'OpenSSL engines are not reachable from Node.js TLS (OpenSSL 3 d
 const WINDOWS = 'Windows GUI only; has no meaning on Unix';
 const RANDOM =
   'OpenSSL 3 seeds its generator from the operating system (getrandom); no seed file or EGD socket is read — a notice is logged';
-const EXEC = 'running a program per connection is not supported yet; use connect';
 
 /** Every option the parser knows, by its canonical name. A test checks this table against the parser's registry. */
 export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
@@ -90,8 +89,10 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   delay: supported('resolve at connect time; engaged automatically when start-up resolution fails'),
   engineId: refused(ENGINES),
   engineNum: refused(ENGINES),
-  exec: refused(EXEC),
-  execArgs: refused(EXEC),
+  exec: supported(
+    'without connect: a program per connection (server mode after the handshake, plaintext on its stdin/stdout; client mode before TLS, TLS on its stdio); with connect and no accept: started at start-up as the accepted side. env: REMOTE_HOST, REMOTE_PORT, SSL_CLIENT_DN, SSL_CLIENT_I_DN; path inside the chroot jail',
+  ),
+  execArgs: supported('argv including $0, split on whitespace without quoting; default: the exec path'),
   failover: supported('`rr` (the 5.28 default) or `prio`'),
   ident: supported("RFC 1413 query to the client's identd; the connection is refused unless the user matches exactly"),
   key: supported('defaults to the key in `cert`'),
@@ -114,11 +115,13 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   protocolUsername: supported('for protocolAuthentication'),
   PSKidentity: refused('TLS-PSK is not supported yet'),
   PSKsecrets: refused('TLS-PSK is not supported yet'),
-  pty: refused(EXEC, isTrue),
+  pty: supported(
+    'the program runs on a pseudo-terminal (openpty through @tunnel/os), terminal settings left at the defaults as stunnel does',
+  ),
   redirect: supported('server mode: a client whose certificate fails verification goes to these targets'),
   renegotiation: supported('`no` refuses TLS ≤ 1.2 renegotiation'),
   reset: supported('close with TCP RST on errors'),
-  retry: refused(EXEC, isTrue),
+  retry: supported('connect+exec: `yes` starts the program again 1 s after it ended; a number is the delay in ms (newer stunnel)'),
   requireCert: supported('with verifyChain/verifyPeer, mapped onto the verify levels as stunnel 5.68 does'),
   securityLevel: replaced('appended to the cipher list as `@SECLEVEL=N`'),
   sessionCacheSize: refused(
@@ -156,6 +159,7 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   certReload: refused('certificate reload is not wired yet', (value) => value !== undefined),
   alpn: refused('ALPN is not wired yet', (value) => value !== undefined),
   connectALPN: refused('ALPN routing is not wired yet', nonEmpty),
+  setEnv: supported("extension (newer stunnel has it): `NAME=VALUE` in the exec program's environment; the connection variables win"),
   CAengine: refused(ENGINES, nonEmpty),
 };
 

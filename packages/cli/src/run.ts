@@ -9,6 +9,7 @@ import { BUILTIN_PROTOCOLS } from './builtins.js';
 import { type BuiltService, buildServices } from './build-services.js';
 import { notifyParentReady } from './daemon.js';
 import { CliError } from './errors.js';
+import { startExecConnect } from './exec.js';
 import { applyGlobalEffects, applySocketOwnership, globalRefusals } from './global-options.js';
 import { type LogSinks, openLogSinks } from './log-sinks.js';
 import { readConfig } from './read-config.js';
@@ -87,6 +88,8 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
   let ready = false;
   let stopRequested: NodeJS.Signals | undefined;
   let stopping = false;
+  // connect+exec services: their programs run from start-up until shutdown (stunnel does not restart them on reload either).
+  const programs = new AbortController();
   let resolveExit: (status: number) => void = () => {};
   const exited = new Promise<number>((resolve) => {
     resolveExit = resolve;
@@ -98,6 +101,7 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
     if (!ready || stopping) return;
     stopping = true;
     say(5, `Received signal ${signal}; terminating`);
+    programs.abort();
     await tunnel.close({ graceful: true, timeoutMs: SHUTDOWN_GRACE_MS });
     if (pidFile !== undefined) removePidFile(pidFile, (message) => say(4, message));
     await sinks.close();
@@ -151,6 +155,11 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
   ready = true;
   say(5, `Configuration successful; ${prepared.services.length} service(s) listening`);
   notifyParentReady();
+  startExecConnect(
+    prepared.services.map((service) => service.options),
+    sinks,
+    programs.signal,
+  );
   if (stopRequested !== undefined) void stop(stopRequested);
   return exited;
 }

@@ -82,7 +82,7 @@ test('every problem is reported with its line: refused options, unreadable files
       'cert = missing.pem', // 6
       'protocol = nosuch', // 7
       'sslVersion = SSLv3', // 8
-      'pty = yes', // 9
+      'CAengine = x', // 9
     ].join('\n'),
   );
   assert.equal(issues.sort(), [
@@ -90,7 +90,7 @@ test('every problem is reported with its line: refused options, unreadable files
     '6:cert:ERR_TUNNEL_FILE_UNREADABLE',
     '7:protocol:ERR_TUNNEL_PROTOCOL_UNKNOWN',
     '8:sslVersion:ERR_TUNNEL_SSL_VERSION_REFUSED',
-    '9:pty:ERR_TUNNEL_OPTION_REFUSED',
+    '9:CAengine:ERR_TUNNEL_OPTION_REFUSED',
   ]);
 });
 
@@ -109,6 +109,25 @@ test('a protocol extension setting the plugin does not read is refused at its li
 
 test('pty = no is accepted: only values that ask for something are refused', async () => {
   assert.equal(await issuesOf('[s]\naccept = 1\nconnect = 2\ncert = c.pem\npty = no\n'), []);
+});
+
+test('exec, execArgs, pty, setEnv and retry become core exec options', async () => {
+  const [server] = await build(
+    '[s]\naccept = 1\ncert = c.pem\nexec = /bin/cat\nexecArgs = cat -u\npty = yes\nsetEnv = A=1\nsetEnv = B=x y\n',
+  );
+  const exec = server?.options.exec;
+  assert.is(exec?.path, '/bin/cat');
+  assert.equal(exec?.args, ['cat', '-u']);
+  assert.equal(exec?.env, { A: '1', B: 'x y' });
+  assert.type(exec?.pty, 'function');
+  assert.is(exec?.stderr, 'connection');
+  assert.is(exec?.retryMs, undefined);
+  const [yes] = await build('[s]\nclient = yes\nconnect = 2\nexec = /bin/cat\nretry = yes\n');
+  assert.is(yes?.options.exec?.retryMs, 1000);
+  assert.is(yes?.options.exec?.pty, undefined);
+  const [delay] = await build('foreground = yes\n[s]\nclient = yes\nconnect = 2\nexec = /bin/cat\nretry = 250\n');
+  assert.is(delay?.options.exec?.retryMs, 250);
+  assert.is(delay?.options.exec?.stderr, 'inherit');
 });
 
 test.run();

@@ -19,8 +19,8 @@ test('the option table names no option the parser does not know', () => {
 });
 
 test('refusals only fire for values that ask for something', () => {
-  assert.is(refusalOf('pty', false), undefined);
-  assert.match(refusalOf('pty', true) ?? '', /not supported/);
+  assert.is(refusalOf('engineCtrl', []), undefined);
+  assert.match(refusalOf('engineCtrl', ['LOAD']) ?? '', /engines/);
   assert.is(refusalOf('sessionCacheSize', 1000), undefined);
   assert.ok(refusalOf('sessionCacheSize', 10));
   assert.ok(refusalOf('engineId', 'pkcs11'));

@@ -3,6 +3,8 @@ import {
   parseChoice,
   parseDebug,
   parseExecArgs,
+  parseRetry,
+  parseSetEnv,
   parseForeground,
   parseHexSecret,
   parseInteger,
@@ -498,10 +500,10 @@ export const optionRegistry: readonly OptionSpec[] = [
   option({
     name: 'retry',
     scope: 'service',
-    syntax: 'yes | no',
+    syntax: 'yes | no | DELAY',
     default: 'no',
-    description: 'reconnect a connect+exec section when it ends',
-    parse: yesNo,
+    description: 'restart a connect+exec section when it ends (yes: after 1 s; DELAY: after that many ms, as newer stunnel)',
+    parse: parseRetry,
   }),
   option({
     name: 'setgid',
@@ -774,6 +776,45 @@ export const optionRegistry: readonly OptionSpec[] = [
       const [protocol] = parseAlpnList(value.slice(0, colon));
       return { protocol, address: parseAddress(value.slice(colon + 1).trim(), context) };
     },
+  }),
+  option({
+    name: 'setEnv',
+    scope: 'service',
+    syntax: 'NAME=VALUE',
+    repeatable: true,
+    since: 'tunnel',
+    description: 'an environment variable for the exec program (newer stunnel has the same option)',
+    parse: parseSetEnv,
+  }),
+  option({
+    name: 'workers',
+    scope: 'global',
+    syntax: 'N | auto',
+    since: 'tunnel',
+    platform: 'unix',
+    description: 'serve with N worker processes (node:cluster, sharing the listeners; auto = one per CPU); the primary restarts a worker that dies',
+    parse: (value) => (value.toLowerCase() === 'auto' ? 'auto' : parseInteger(value, 1, 256)),
+  }),
+  option({
+    name: 'metrics',
+    scope: 'global',
+    syntax: '[HOST:]PORT',
+    since: 'tunnel',
+    description: 'serve Prometheus metrics (GET /metrics) and a health probe (GET /health) over HTTP; HOST defaults to 127.0.0.1',
+    parse: (value, context) => {
+      const parsed = parseAddress(value, context);
+      if (parsed.kind !== 'tcp') throw new InvalidValue('metrics needs [HOST:]PORT, not a Unix socket path');
+      return parsed;
+    },
+  }),
+  option({
+    name: 'logFormat',
+    scope: 'global',
+    syntax: 'text | json',
+    default: 'text',
+    since: 'tunnel',
+    description: "log lines as stunnel's text, or one JSON object per line with structured connection and TLS fields",
+    parse: (value) => parseChoice(value, ['text', 'json'] as const),
   }),
 ];
 

@@ -374,6 +374,7 @@ class ConfigReader {
       requireCert: false,
       reset: true,
       retry: false,
+      setEnv: [],
       sessionCacheSize: 1000,
       sessionCacheTimeout: 300,
       sessionResume: true,

@@ -205,14 +205,16 @@ export interface ServiceConfig {
   requireCert: boolean;
   /** Default true. */
   reset: boolean;
-  /** Default false. */
-  retry: boolean;
+  /** Default false. `true` is 5.68's `yes`; a number is newer stunnel's restart delay in milliseconds. */
+  retry: boolean | number;
   /** OpenSSL security level 0–5 (since 5.68). */
   securityLevel?: number;
   /** Unix only: service name for TCP Wrappers, when set in the section (otherwise `globals.service` applies). */
   service?: string;
   /** Unix only: owner of a Unix `accept` socket. */
   setuid?: string;
+  /** `setEnv = NAME=VALUE` lines, in order (tunnel extension; newer stunnel has it). */
+  setEnv: Array<{ name: string; value: string }>;
   /** Unix only: group of a Unix `accept` socket. */
   setgid?: string;
   /** Default 1000 (0 = unlimited). */

@@ -329,6 +329,24 @@ export function parseExecArgs(value: string): string[] {
   return value.split(/\s+/).filter((part) => part !== '');
 }
 
+/** `retry = yes | no | DELAY`: yes/no (5.68), or the restart delay in milliseconds (newer stunnel), at most one hour. */
+export function parseRetry(value: string): boolean | number {
+  if (/^\+?\d+$/.test(value)) return parseInteger(value, 0, 3_600_000);
+  return parseYesNo(value);
+}
+
+/** `setEnv = NAME=VALUE`: a portable variable name (letters, digits, underscore; not starting with a digit), any value up to 4096 bytes. */
+export function parseSetEnv(value: string): { name: string; value: string } {
+  const at = value.indexOf('=');
+  const name = at < 0 ? value : value.slice(0, at);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,255}$/.test(name))
+    throw new InvalidValue(`expected NAME=VALUE with a variable name of letters, digits and _, not ${quote(value)}`);
+  if (at < 0) throw new InvalidValue(`expected NAME=VALUE, not ${quote(value)}`);
+  const text = value.slice(at + 1);
+  if (Buffer.byteLength(text) > 4096 || text.includes('\0')) throw new InvalidValue('the value must be at most 4096 bytes without NUL');
+  return { name, value: text };
+}
+
 /** `engineDefault = TASK_LIST`: a comma-separated list of tasks. */
 export function parseTaskList(value: string): string[] {
   const tasks = value.split(',').map((task) => task.trim());

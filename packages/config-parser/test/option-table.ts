@@ -366,7 +366,31 @@ export const optionTable: OptionCase[] = [
   },
   { name: 'renegotiation', where: 'service', good: yesNoGood, bad: yesNoBad },
   { name: 'reset', where: 'service', good: yesNoGood, bad: yesNoBad },
-  { name: 'retry', where: 'service', good: yesNoGood, bad: [['500', invalid]] },
+  {
+    name: 'retry',
+    where: 'service',
+    good: [...yesNoGood, ['500', 500], ['0', 0]],
+    bad: [
+      ['3600001', invalid],
+      ['-5', invalid],
+      ['soon', invalid],
+    ],
+  },
+  {
+    name: 'setEnv',
+    where: 'service',
+    good: [
+      ['FOO=bar', [{ name: 'FOO', value: 'bar' }]],
+      ['A_1=x=y z', [{ name: 'A_1', value: 'x=y z' }]],
+      ['EMPTY=', [{ name: 'EMPTY', value: '' }]],
+    ],
+    bad: [
+      ['FOO', invalid],
+      ['1X=a', invalid],
+      ['BAD-NAME=a', invalid],
+      ['', missing],
+    ],
+  },
   { name: 'setuid', where: 'service', good: [['nobody', 'nobody']], bad: [['', missing]] },
   { name: 'setgid', where: 'service', good: [['nogroup', 'nogroup']], bad: [['', missing]] },
   { name: 'service', where: 'service', good: [['imaps', 'imaps']], bad: [['', missing]] },
