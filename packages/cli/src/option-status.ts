@@ -161,6 +161,9 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   connectALPN: refused('ALPN routing is not wired yet', nonEmpty),
   setEnv: supported("extension (newer stunnel has it): `NAME=VALUE` in the exec program's environment; the connection variables win"),
   CAengine: refused(ENGINES, nonEmpty),
+  workers: refused('worker processes are not wired yet', (value) => value !== undefined),
+  metrics: refused('the metrics endpoint is not wired yet', (value) => value !== undefined),
+  logFormat: refused('JSON logs are not wired yet', (value) => value === 'json'),
 };
 
 /** The reason a written option is refused, or undefined when this build carries it out. */

@@ -116,6 +116,12 @@ export interface GlobalOptions {
   /** Unix only: setgid() in daemon mode. */
   setgid?: string /** Tunnel extension: connections served at once by the whole process (unset = unlimited). */;
   maxConnections?: number;
+  /** `workers = N | auto` (tunnel extension): worker processes sharing the listeners; absent = serve in this process. */
+  workers?: number | 'auto';
+  /** `metrics = [HOST:]PORT` (tunnel extension): the Prometheus/health HTTP endpoint; absent = none. */
+  metrics?: Extract<Address, { kind: 'tcp' }>;
+  /** `logFormat = text | json` (tunnel extension); absent = text. */
+  logFormat?: 'text' | 'json';
 }
 
 /**
