@@ -10,7 +10,8 @@ export type Command =
   | { readonly kind: 'version' }
   | { readonly kind: 'sockets' }
   | { readonly kind: 'options' }
-  | { readonly kind: 'demo' };
+  | { readonly kind: 'demo' }
+  | { readonly kind: 'test'; readonly source: ConfigSource };
 
 /**
  * The default configuration file, read when no FILE is given. stunnel uses
@@ -67,17 +68,25 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv =
     if (rest.length > 0) throw new CliError('ERR_TUNNEL_USAGE', `unexpected argument "${rest[0]}" after -fd ${second}`);
     return { kind: 'run', source: { kind: 'fd', fd: Number(second) } };
   }
+  if (first === '-test') {
+    // tunnel extension: check a configuration without starting it (see config-test.ts).
+    if (rest.length > 0) throw new CliError('ERR_TUNNEL_USAGE', `unexpected argument "${rest[0]}" after -test ${second}`);
+    return { kind: 'test', source: { kind: 'file', path: second ?? defaultConfigPath(env) } };
+  }
   if (first.startsWith('-')) throw new CliError('ERR_TUNNEL_USAGE', `unknown flag ${first}`);
   if (second !== undefined) throw new CliError('ERR_TUNNEL_USAGE', `unexpected argument "${second}" after the configuration file`);
   return { kind: 'run', source: { kind: 'file', path: first } };
 }
 
 /** The usage text printed with a usage error, in stunnel's words of its own flags. */
-export const USAGE = `Usage: tunnel [FILE] | -fd N | -help | -version | -sockets | -options | -demo
+export const USAGE = `Usage: tunnel [FILE] | -fd N | -help | -version | -sockets | -options | -demo | -test FILE
     FILE        use the specified configuration file (default: ${defaultConfigPath({})}, or $TUNNEL_CONF)
     -fd N       read the configuration from file descriptor N
     -help       list every configuration option with a one-line description
     -version    print the version, the Node.js and OpenSSL versions, and the defaults
     -sockets    print the default socket options
     -options    print the TLS options this build supports
-    -demo       start a demonstration TLS tunnel on localhost (self-signed certificate, echo backend)`;
+    -demo       start a demonstration TLS tunnel on localhost (self-signed certificate, echo backend)
+    -test FILE  check FILE without starting: load every certificate, key (must match), CA and CRL file, resolve
+                protocols, print the services, exit 0; or print every error (file:line: option: reason), exit 1
+                (tunnel extension; nothing is bound, no pid file, no daemon)`;

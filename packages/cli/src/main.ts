@@ -3,6 +3,7 @@ import { isDaemonChild, notifyParentFailed, startDaemon } from './daemon.js';
 import { demoInstructions, startDemo } from './demo.js';
 import { helpText, optionsText, socketsText, versionText } from './info.js';
 import { prepare, runConfiguration } from './run.js';
+import { testConfiguration } from './config-test.js';
 
 /** Output streams, replaceable in tests. */
 export interface MainIo {
@@ -26,7 +27,7 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
   try {
     switch (command.kind) {
       case 'help':
-        io.stdout.write(helpText());
+        io.stdout.write(`${helpText()}\n${USAGE}\n`);
         return 0;
       case 'version':
         io.stdout.write(versionText());
@@ -39,6 +40,8 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
         return 0;
       case 'demo':
         return await runDemo(io);
+      case 'test':
+        return await testConfiguration(command.source, io, describeFailure);
       case 'run':
         if (isDaemonChild()) return await runConfiguration(command.source);
         return await runOrDaemonize(command.source, argv, io);
