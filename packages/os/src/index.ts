@@ -41,3 +41,4 @@ export { setTransparent } from './transparent.js';
 export { listenSocket, type ListenSocketOptions } from './listen.js';
 export { connectSocket, connectTransparent, type ConnectSocketOptions } from './connect.js';
 export { type Pty, openPty, ptyStream, closeFd } from './pty.js';
+export { duplicateFdOf } from './pidfd.js';
