@@ -176,7 +176,7 @@ export const socketOptionKinds: ReadonlyMap<string, SocketValueKind> = new Map<s
 
 /**
  * `socket = a|l|r:OPTION=VALUE[:VALUE]` (spec "socket"). SO_LINGER takes `l_onof[:l_linger]`, the timeouts take
- * `tv_sec[:tv_usec]`; flags take yes/no; SO_BINDTODEVICE takes an interface name.
+ * `tv_sec[:tv_usec]`; flags take yes/no or 1/0; SO_BINDTODEVICE takes an interface name.
  */
 export function parseSocketOption(value: string): SocketOption {
   const match = /^([alr]):([A-Z0-9_]+)=(.*)$/.exec(value);
@@ -190,6 +190,8 @@ export function parseSocketOption(value: string): SocketOption {
   };
   switch (kind) {
     case 'flag':
+      // stunnel 5.68 takes 1 and 0 as well as yes and no (the manual's own example is `l:TCP_NODELAY=1`).
+      if (raw === '1' || raw === '0') return { side, option, value: raw === '1' ? 'yes' : 'no' };
       parseYesNo(raw);
       return { side, option, value: raw.toLowerCase() };
     case 'int':
