@@ -42,3 +42,4 @@ export { listenSocket, type ListenSocketOptions } from './listen.js';
 export { connectSocket, connectTransparent, type ConnectSocketOptions } from './connect.js';
 export { type Pty, openPty, ptyStream, closeFd } from './pty.js';
 export { duplicateFdOf } from './pidfd.js';
+export { sendDatagram, socketLocalAddress, encodeUnixSockaddr } from './notify.js';
