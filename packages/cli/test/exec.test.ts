@@ -3,11 +3,13 @@
  * as the peers and Debian's stunnel4 run on the same service for comparison.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { freePort, makePki, type Pki, randomPayload, sha256, startProcess, tempDir, timed, which } from '@tunnel/testkit';
+import { once } from 'node:events';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { echoServer, freePort, makePki, type Pki, randomPayload, run, sha256, startProcess, tempDir, timed, which } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { connectTcp, readAll } from '@tunnel/testkit';
 import { startTunnel, writeConfig } from './helpers.js';
 
 const dir = tempDir();
@@ -197,6 +199,80 @@ test(
       await Promise.all([ours.stop(), theirs.stop()]);
     }
   }, 40_000),
+);
+
+test(
+  'exec in client mode is the TLS side: a stunnel4 inetd-mode server started per connection serves the plaintext client',
+  timed(async () => {
+    const stunnel = await which('stunnel4');
+    if (stunnel === undefined) {
+      console.log('  (skipped: stunnel4 is not installed)');
+      return;
+    }
+    const echo = await echoServer();
+    // stunnel's inetd mode: service options in the global section, TLS on stdin/stdout, the plaintext to `connect`.
+    const inetd = writeConfig(join(dir.path, 'inetd-server.conf'), [
+      `output = ${join(dir.path, 'inetd-server.log')}`,
+      `cert = ${pki.combined('server')}`,
+      `connect = 127.0.0.1:${echo.port}`,
+    ]);
+    const port = await freePort();
+    const tunnel = await startTunnel(
+      writeConfig(join(dir.path, 'client-exec.conf'), [
+        'foreground = yes',
+        'syslog = no',
+        'debug = info',
+        '[client-exec]',
+        'client = yes',
+        `accept = 127.0.0.1:${port}`,
+        `exec = ${stunnel}`,
+        `execArgs = stunnel4 ${inetd}`,
+        `CAfile = ${pki.ca}`,
+        'verify = 2',
+      ]),
+    );
+    try {
+      // No half-close: stunnel answers a close_notify with its own and stops sending, so wait for the echo first.
+      const socket = await connectTcp(port);
+      socket.write('hello through a TLS program\n');
+      const [echoed] = (await once(socket, 'data')) as [Buffer];
+      assert.is(echoed.toString(), 'hello through a TLS program\n');
+      socket.end();
+      await readAll(socket);
+      await tunnel.waitFor(/TLS connected: new session negotiated/);
+      await tunnel.waitFor(/Certificate accepted: .*CN=localhost/);
+    } finally {
+      await tunnel.stop();
+      await echo.close();
+    }
+  }, 30_000),
+);
+
+test(
+  'under chroot the exec path is looked up inside the jail, and the program runs there',
+  timed(async () => {
+    if (process.getuid?.() !== 0) {
+      console.log('  (skipped: chroot needs root)');
+      return;
+    }
+    // A minimal jail: /bin/sh with the libraries ldd names, a marker file, and the program at /prog.sh inside it.
+    const jail = join(dir.path, 'jail');
+    const install = (path: string) => {
+      mkdirSync(join(jail, dirname(path)), { recursive: true });
+      copyFileSync(path, join(jail, path));
+    };
+    install('/bin/sh');
+    for (const match of (await run('ldd', ['/bin/sh'])).matchAll(/(\/\S+\.so[^\s]*)/g)) install(match[1] as string);
+    writeFileSync(join(jail, 'inside-the-jail'), '');
+    writeFileSync(join(jail, 'prog.sh'), '#!/bin/sh\nif [ -e /inside-the-jail ]; then echo jailed; else echo free; fi\n', { mode: 0o755 });
+    const port = await freePort();
+    const tunnel = await startTunnel(serverConfig('jailed', port, ['exec = /prog.sh'], [`chroot = ${jail}`]));
+    try {
+      assert.is((await sClient(port, '')).toString(), 'jailed\n');
+    } finally {
+      await tunnel.stop();
+    }
+  }, 30_000),
 );
 
 /** A TLS server the connect+exec client connects to: `openssl s_server`, serving one connection after another. */
