@@ -7,6 +7,7 @@ export { startEchoServer, type EchoBackend } from './echo.js';
 export { formatLogRecord, createStreamLogger, LOG_LEVEL_NAMES } from './log.js';
 export { CHANNEL_CONNECTION_OPEN, CHANNEL_CONNECTION_CLOSE, CHANNEL_TLS_HANDSHAKE, CHANNEL_TLS_FAILURE } from './events.js';
 export { DEFAULT_TIMEOUTS } from './defaults.js';
+export { PSK_DEFAULT_CIPHERS } from './tls-options.js';
 export { SESSION_STORE_TIMEOUT_MS, CLIENT_SESSIONS_PER_SERVICE } from './tls-handshake.js';
 export { RateLimiter, RATE_LIMIT_ADDRESSES, type Refusal } from './admission.js';
 export { TunnelError, type TunnelErrorCode, type TunnelErrorDetails } from './errors.js';

@@ -1,5 +1,12 @@
 import { constants, createHash } from 'node:crypto';
-import { type ConnectionOptions, createSecureContext, type SecureContext, type SecureVersion, type TLSSocketOptions } from 'node:tls';
+import {
+  type ConnectionOptions,
+  DEFAULT_CIPHERS,
+  createSecureContext,
+  type SecureContext,
+  type SecureVersion,
+  type TLSSocketOptions,
+} from 'node:tls';
 import { TunnelError } from './errors.js';
 import { splitPem } from './pem.js';
 import type { Mode } from '@tunnel/protocol';
@@ -133,9 +140,8 @@ export function prepareTls(options: TlsServiceOptions, mode: Mode, service: stri
       ...(cert === undefined ? {} : { cert, key }),
       ...(pfx === undefined ? {} : { pfx, ...(options.pfxPassphrase === undefined ? {} : { passphrase: options.pfxPassphrase }) }),
       ...(dhparam === undefined ? {} : { dhparam }),
-      ...(options.ciphers === undefined ? (psk === undefined ? {} : { ciphers: PSK_DEFAULT_CIPHERS }) : { ciphers: options.ciphers }),
+      ...cipherOption(options.ciphers ?? (psk === undefined ? undefined : PSK_DEFAULT_CIPHERS), options.ciphersuites),
       ...(options.sigalgs === undefined ? {} : { sigalgs: options.sigalgs }),
-      ...(options.ciphersuites === undefined ? {} : { ciphersuites: options.ciphersuites }),
       ...(options.curve === undefined ? {} : { ecdhCurve: options.curve }),
       ...(verifier?.ca === undefined ? {} : { ca: verifier.ca }),
       ...(verifier?.crl === undefined ? {} : { crl: verifier.crl }),
@@ -176,6 +182,21 @@ export function prepareTls(options: TlsServiceOptions, mode: Mode, service: stri
  * Node's own default list has `!PSK`, which would leave TLS 1.2 PSK peers without a shared cipher.
  */
 export const PSK_DEFAULT_CIPHERS = 'HIGH:!aNULL:!SSLv2:!DH:!kDHEPSK';
+
+/**
+ * Node has no `ciphersuites` option (it is silently ignored): TLS 1.3 suites go in `ciphers`, where names starting
+ * with `TLS_` set the TLS 1.3 list and the rest the TLS ≤ 1.2 list. A list without `TLS_` names keeps the default
+ * TLS 1.3 suites, as stunnel's `ciphers` does; `ciphersuites` alone keeps Node's default TLS ≤ 1.2 list.
+ */
+export function cipherOption(ciphers: string | undefined, ciphersuites: string | undefined): { ciphers?: string } {
+  if (ciphersuites === undefined) return ciphers === undefined ? {} : { ciphers };
+  const legacy =
+    ciphers ??
+    DEFAULT_CIPHERS.split(':')
+      .filter((name) => !name.startsWith('TLS_'))
+      .join(':');
+  return { ciphers: `${ciphersuites}:${legacy}` };
+}
 
 /** stunnel 5.68: "Keys are required to be at least 16 bytes long". OpenSSL 3 caps a PSK at 512 bytes and an identity at 256. */
 const PSK_MIN_KEY = 16;

@@ -215,4 +215,23 @@ test(
   }, 20_000),
 );
 
+test(
+  'ciphersuites limits the TLS 1.3 suites (Node has no ciphersuites option of its own) and keeps TLS 1.2 working',
+  timed(async () => {
+    const { tunnel, port } = await startTunnel([
+      base({ cert: readFileSync(pki.combined('server')), ciphersuites: 'TLS_CHACHA20_POLY1305_SHA256' }),
+    ]);
+    try {
+      const modern = await tlsClient({ host: '127.0.0.1', port: port() });
+      assert.is(modern.getCipher().standardName, 'TLS_CHACHA20_POLY1305_SHA256');
+      modern.destroy();
+      const legacy = await tlsClient({ host: '127.0.0.1', port: port(), maxVersion: 'TLSv1.2' });
+      assert.is(legacy.getProtocol(), 'TLSv1.2');
+      legacy.destroy();
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 15_000),
+);
+
 test.run();
