@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { type Socket, connect, createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readAll, socketPair, timed } from '@tunnel/testkit';
+import { TLSSocket, connect as tlsConnect } from 'node:tls';
+import { randomPayload, readAll, sha256, socketPair, timed } from '@tunnel/testkit';
+import { createDemoCertificate } from '../src/demo-certificate.js';
 import { pump } from '../src/pump.js';
 
 /** Two ends of one real TCP connection on 127.0.0.1, both half-open capable like tunnel's own sockets. */
@@ -97,23 +99,24 @@ test(
         plain: plainSide,
         leftoverToTls: Buffer.alloc(0),
         leftoverToPlain: Buffer.alloc(0),
-        idleMs: 300,
+        idleMs: 600,
         closeMs: 5000,
         signal: new AbortController().signal,
       });
-      // One byte every 100 ms for 1 s: over three idle limits in all, never 300 ms without data.
-      for (let i = 0; i < 10; i += 1) {
+      // One byte every 150 ms for 1.8 s: three idle limits in all, never 600 ms without data.
+      for (let i = 0; i < 12; i += 1) {
         client.write('.');
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, 150));
       }
       const lastData = Date.now();
       const result = await done;
       const ended = Date.now();
-      assert.ok(ended - started >= 1000, `ended after ${ended - started} ms, while data still flowed`);
-      assert.ok(ended - lastData >= 200, `ended ${ended - lastData} ms after the last data`);
-      assert.ok(ended - lastData < 300 * 1.25 + 150, `ended ${ended - lastData} ms after the last data: the check is too coarse`);
+      assert.ok(ended - started >= 1800, `ended after ${ended - started} ms, while data still flowed`);
+      assert.ok(ended - lastData >= 400, `ended ${ended - lastData} ms after the last data`);
+      // Checked four times per limit: at most 1.25 limits after the last data, plus slack for a loaded machine.
+      assert.ok(ended - lastData < 600 * 1.25 + 400, `ended ${ended - lastData} ms after the last data: the check is too coarse`);
       assert.is((result.error as Error & { code?: string }).code, 'ERR_TUNNEL_TIMEOUT_IDLE');
-      assert.is(result.bytesToSocket, 10);
+      assert.is(result.bytesToSocket, 12);
     } finally {
       for (const s of [client, tlsSide, plainSide, backend]) s.destroy();
     }
@@ -145,6 +148,43 @@ test(
       assert.match(error.message, /TIMEOUTclose/);
     } finally {
       for (const s of [client, tlsSide, plainSide, backend]) s.destroy();
+    }
+  }),
+);
+
+test(
+  'pump carries 8 MB each way at once through a real TLS session intact, with both sides half-closing',
+  timed(async () => {
+    const demo = await createDemoCertificate();
+    const [rawClient, rawServer] = await tcpPair();
+    const [plainSide, backend] = await tcpPair();
+    const tlsServer = new TLSSocket(rawServer, { isServer: true, cert: demo.cert, key: demo.key });
+    const tlsClient = tlsConnect({ socket: rawClient, rejectUnauthorized: false });
+    try {
+      await Promise.all([once(tlsServer, 'secure'), once(tlsClient, 'secureConnect')]);
+      const up = randomPayload(8_000_000);
+      const down = randomPayload(8_000_000);
+      const done = pump({
+        tls: tlsServer,
+        plain: plainSide,
+        leftoverToTls: Buffer.alloc(0),
+        leftoverToPlain: Buffer.alloc(0),
+        idleMs: 10_000,
+        closeMs: 10_000,
+        signal: new AbortController().signal,
+      });
+      const atBackend = readAll(backend);
+      const atClient = readAll(tlsClient);
+      tlsClient.end(up);
+      backend.end(down);
+      const result = await done;
+      assert.is(result.error, undefined);
+      assert.is(sha256(await atBackend), sha256(up));
+      assert.is(sha256(await atClient), sha256(down));
+      assert.is(result.bytesToSocket, up.length);
+      assert.is(result.bytesToTls, down.length);
+    } finally {
+      for (const s of [tlsClient, tlsServer, rawClient, rawServer, plainSide, backend]) s.destroy();
     }
   }),
 );
