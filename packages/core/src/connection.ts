@@ -43,6 +43,7 @@ function logTls(log: BoundLog, socket: TLSSocket, verb: 'accepted' | 'connected'
   const cipher = socket.getCipher();
   log.info(`TLS ${verb}: ${socket.isSessionReused() ? 'previous session reused' : 'new session negotiated'}`);
   log.info(`${socket.getProtocol() ?? 'TLS'} ciphersuite: ${cipher.standardName ?? cipher.name}`);
+  if (typeof socket.alpnProtocol === 'string') log.info(`ALPN protocol: ${socket.alpnProtocol}`);
   const peer = peerNames(socket).subject;
   log.debug(peer === undefined ? 'No peer certificate received' : `Peer certificate: ${peer}`);
 }
