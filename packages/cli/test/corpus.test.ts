@@ -27,7 +27,7 @@ import {
 } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NODE_ARGS } from './helpers.js';
+import { type Finished, NODE_ARGS, runTunnel } from './helpers.js';
 
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
 const LDAP_PLUGIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'tunnel-protocol-ldap');
@@ -111,7 +111,11 @@ function accepts(port: number): Promise<boolean> {
  * Starts `impl` with the configuration `name` in a fresh directory and waits until every accept port listens (then it
  * accepted the file) or the process exits (then it rejected it; the reason is its output).
  */
-async function start(impl: Implementation, name: string, ports: Record<string, number>): Promise<{ run?: Run; rejected?: string }> {
+async function start(
+  impl: Implementation,
+  name: string,
+  ports: Record<string, number>,
+): Promise<{ run?: Run; rejected?: string; checked?: Finished }> {
   const runDir = join(dir.path, impl, name.replace(/\.conf$/, ''));
   mkdirSync(join(runDir, 'conf.d'), { recursive: true });
   const values: Record<string, string> = {
@@ -138,6 +142,8 @@ async function start(impl: Implementation, name: string, ports: Record<string, n
   const text = substitute(readFileSync(join(CORPUS, name), 'utf8'), values);
   const file = join(runDir, 'stunnel.conf');
   writeFileSync(file, text);
+  // `tunnel -test FILE` (a tunnel extension) checks the file without binding anything; its verdict must match.
+  const checked = impl === 'tunnel' ? await runTunnel(['-test', file], { timeoutMs: 20_000 }) : undefined;
   const listening = [...text.matchAll(/^accept\s*=\s*127\.0\.0\.1:(\d+)/gm)].map((match) => Number(match[1]));
   const process_ =
     impl === 'stunnel4' ? startProcess('stunnel4', [file], { cwd: runDir }) : startProcess(process.execPath, [...NODE_ARGS, file]);
@@ -148,17 +154,17 @@ async function start(impl: Implementation, name: string, ports: Record<string, n
       try {
         log = readFileSync(join(runDir, 'stunnel.log'), 'utf8');
       } catch {}
-      return { rejected: `${process_.output()}\n${log}`.trim() };
+      return { rejected: `${process_.output()}\n${log}`.trim(), ...(checked === undefined ? {} : { checked }) };
     }
     const up = await Promise.all(listening.map(accepts));
     if (up.every(Boolean) && (listening.length > 0 || /Configuration successful/.test(process_.output()))) break;
     if (Date.now() > deadline) {
       await process_.stop();
-      return { rejected: `never listened within 15 s:\n${process_.output()}` };
+      return { rejected: `never listened within 15 s:\n${process_.output()}`, ...(checked === undefined ? {} : { checked }) };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { run: { impl, dir: runDir, ports, process: process_ } };
+  return { run: { impl, dir: runDir, ports, process: process_ }, ...(checked === undefined ? {} : { checked }) };
 }
 
 /** One `openssl s_client` session: sends `send`, resolves with its output once `expect` appears, or false when it ends first. */
@@ -552,6 +558,15 @@ async function runCase(name: string, impl: Implementation): Promise<'accepted' |
   const stopPeers = spec.peers === undefined ? async () => {} : await spec.peers(ports);
   try {
     const started = await start(impl, name, ports);
+    if (started.checked !== undefined) {
+      const expected = started.run === undefined ? 1 : 0;
+      verdicts.push(`${name}: tunnel -test exits ${started.checked.code}`);
+      assert.is(
+        started.checked.code,
+        expected,
+        `tunnel -test disagrees with starting tunnel:\n${started.checked.stdout}${started.checked.stderr}`,
+      );
+    }
     if (started.run === undefined) {
       const reason = started.rejected ?? '';
       const line = /(?:\[!\]|error|Error)[^\n]*/.exec(reason)?.[0] ?? reason.split('\n').at(-1) ?? '';
