@@ -1,8 +1,11 @@
-import { timed } from '@tunnel/testkit';
+import net from 'node:net';
+import { once } from 'node:events';
+import { listen, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createAdmission, RateLimiter } from '../src/admission.js';
-import type { ServiceOptions } from '../src/types.js';
+import { createTunnel } from '../src/tunnel.js';
+import type { ConnectionRefusedEvent, LogRecord, ServiceOptions } from '../src/types.js';
 
 const service = (extra: Partial<ServiceOptions> = {}): ServiceOptions => ({ name: 's', mode: 'server', accept: [], connect: [], ...extra });
 
@@ -64,6 +67,49 @@ test(
     assert.match(refusal?.reason ?? '', /more than 2 connections in 60 s from 10\.0\.0\.1/);
     assert.is(admission.admit(s, '10.0.0.2'), undefined);
   }),
+);
+
+test(
+  'a tunnel over its cap closes the excess connection at accept, logs it with the code and emits connectionRefused',
+  timed(async () => {
+    // A client-mode service whose upstream never answers the TLS handshake: the first connection stays in flight.
+    const silent = net.createServer((socket) => socket.on('error', () => {}));
+    const upstream = await listen(silent);
+    const records: LogRecord[] = [];
+    const tunnel = createTunnel({
+      services: [service({ mode: 'client', accept: [{ host: '127.0.0.1', port: 0 }], connect: [{ host: '127.0.0.1', port: upstream }] })],
+      maxConnections: 1,
+      logger: { write: (record) => void records.push(record) },
+    });
+    const refused: ConnectionRefusedEvent[] = [];
+    tunnel.on('connectionRefused', (event) => refused.push(event));
+    await tunnel.listen();
+    const [address] = tunnel.addresses().get('s') ?? [];
+    const port = typeof address === 'object' ? address.port : 0;
+    const first = net.connect(port, '127.0.0.1');
+    first.on('error', () => {});
+    await once(first, 'connect');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = net.connect(port, '127.0.0.1');
+    second.on('error', () => {});
+    await once(second, 'close');
+    try {
+      assert.is(refused.length, 1);
+      assert.is(refused[0]?.code, 'ERR_TUNNEL_MAX_CONNECTIONS');
+      assert.is(refused[0]?.peer.address, '127.0.0.1');
+      const line = records.find((record) => record.code === 'ERR_TUNNEL_MAX_CONNECTIONS');
+      assert.is(line?.level, 4);
+      assert.match(
+        line?.message ?? '',
+        /^Service \[s\] refused connection from 127\.0\.0\.1:\d+: ERR_TUNNEL_MAX_CONNECTIONS: 1 connections in flight \(global maxConnections = 1\)$/,
+      );
+      assert.is(tunnel.connections, 1, 'the first connection is still served');
+    } finally {
+      first.destroy();
+      await tunnel.close({ graceful: false });
+      silent.close();
+    }
+  }, 10_000),
 );
 
 test.run();
