@@ -141,6 +141,9 @@ class ProgramStream extends Duplex {
   }
 }
 
+/** How long the pty slave stays open after the program exited, for its last output to reach the master. */
+const PTY_DRAIN_MS = 50;
+
 /**
  * Starts `exec` for one connection and resolves with its stdio as a Duplex once it runs. A program that cannot be
  * started (missing, not executable, a bad interpreter) rejects with `ERR_TUNNEL_EXEC_FAILED` naming the path; the
@@ -154,6 +157,15 @@ export async function startProgram(exec: ExecOptions, context: ProgramContext): 
   const argv = exec.args !== undefined && exec.args.length > 0 ? exec.args : [exec.path];
   const env = programEnvironment(exec, context.peer, context.tls);
   const pty = exec.pty?.();
+  // tunnel keeps its copy of the pty slave until the program has exited (and PTY_DRAIN_MS more): the master reports
+  // EIO as soon as the last slave fd closes, even while output the program wrote just before exiting is still in the
+  // terminal's flip buffer (Linux moves it from a work queue), and that output would be lost.
+  let slaveOpen = pty !== undefined;
+  const releaseSlave = () => {
+    if (!slaveOpen) return;
+    slaveOpen = false;
+    pty?.closeSlave();
+  };
   const stderr = exec.stderr ?? 'connection';
   let child: ChildProcess;
   try {
@@ -166,11 +178,9 @@ export async function startProgram(exec: ExecOptions, context: ProgramContext): 
           : [pty.slave, pty.slave, stderr === 'inherit' ? 'inherit' : pty.slave],
     });
   } catch (error) {
+    releaseSlave();
     pty?.stream.destroy();
     throw execFailed(exec.path, context.service, error);
-  } finally {
-    // The child has its own copy (or never will): tunnel's copy would keep the terminal open after the program exits.
-    pty?.closeSlave();
   }
   await new Promise<void>((resolve, reject) => {
     const onSpawn = () => {
@@ -179,6 +189,7 @@ export async function startProgram(exec: ExecOptions, context: ProgramContext): 
     };
     const onError = (error: Error) => {
       child.off('spawn', onSpawn);
+      releaseSlave();
       pty?.stream.destroy();
       reject(execFailed(exec.path, context.service, error));
     };
@@ -191,6 +202,7 @@ export async function startProgram(exec: ExecOptions, context: ProgramContext): 
   child.once('exit', (code, signal) => {
     if (signal !== null) log.info(`Child process ${pid} terminated on signal ${signal}`);
     else log.info(`Child process ${pid} finished with code ${code}`);
+    if (slaveOpen) setTimeout(releaseSlave, PTY_DRAIN_MS);
   });
   if (pty !== undefined) return new ProgramStream(child, pty.stream, [pty.stream], context.closeMs);
   const outputs = [child.stdout as Readable];
