@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { Config } from '@tunnel/config-parser';
 import { createTunnel, type LogLevel, serveConnection } from '@tunnel/core';
@@ -16,7 +17,13 @@ import { readConfig } from './read-config.js';
 import { resolveProtocol } from './resolve-protocol.js';
 import { SetupError } from './setup-error.js';
 import { securityWarnings } from './warnings.js';
+import { pskFileWarnings } from './tls-extras.js';
+import { logSessionEvents } from './sessions.js';
 import { createServiceVerifier } from './verifier.js';
+import { type CertWatch, startCertWatch } from './cert-watch.js';
+import { runPrimary, type ServingOperations, startServingOperations } from './operations.js';
+import { inheritedSockets, useInheritedSockets } from './systemd.js';
+import { shareSessionsAcrossWorkers, workerCount, workerId, workerRefusals } from './workers.js';
 
 /**
  * How long SIGTERM/SIGINT/SIGQUIT wait for connections in flight before they
@@ -62,29 +69,52 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
   const sinks = openLogSinks({
     stderr: config.globals.foreground === true,
     output: config.globals.output,
-    mode: config.globals.log,
+    // Workers add their lines to the primary's file: only the primary may truncate it (log = overwrite).
+    mode: workerId() === undefined ? config.globals.log : 'append',
     syslog: config.globals.syslog,
     ident: config.globals.service,
     facility: config.globals.debug.facility,
     syslogSocket: process.env.TUNNEL_SYSLOG_SOCKET,
+    format: config.globals.logFormat,
+    fields: workerId() === undefined ? undefined : { worker: workerId() },
   });
   const debug = config.globals.debug.level as LogLevel;
   const say = (level: LogLevel, message: string) => {
     if (level <= debug) sinks.write({ level, time: new Date(), id: undefined, service: undefined, message });
   };
   applyGlobalEffects(config, say);
+  logSessionEvents(say);
   for (const warning of securityWarnings(config.services)) say(4, warning);
+  for (const warning of pskFileWarnings(config.services)) say(4, warning);
 
+  const workers = workerCount(config.globals.workers);
+  const inherited = inheritedSockets();
+  if (workers !== undefined) {
+    const refusals = workerRefusals(config.inetd, prepared.services, inherited.length);
+    if (refusals.length > 0) {
+      await sinks.close();
+      throw new CliError('ERR_TUNNEL_WORKERS_UNSUPPORTED', refusals.join('\n'));
+    }
+  }
   if (config.inetd) return serveInetd(prepared, sinks);
+  if (workers !== undefined && workerId() === undefined) {
+    const pid = config.globals.pid === undefined || config.globals.pid === '' ? undefined : config.globals.pid;
+    const services = prepared.services.length;
+    return runPrimary({ config, count: workers, services, sinks, say, pidFile: pid, graceMs: SHUTDOWN_GRACE_MS });
+  }
 
   const tunnel = createTunnel({
-    services: prepared.services.map((service) => service.options),
+    services: useInheritedSockets(await shareSessionsAcrossWorkers(prepared.services), inherited, say),
     logger: sinks,
     debug,
     maxConnections: config.globals.maxConnections,
   });
-  const pidFile = config.globals.pid === undefined || config.globals.pid === '' ? undefined : config.globals.pid;
+  // A worker leaves the pid file to its primary.
+  const pidFile =
+    config.globals.pid === undefined || config.globals.pid === '' || workerId() !== undefined ? undefined : config.globals.pid;
   let current = prepared;
+  let operations: ServingOperations | undefined;
+  let certWatch: CertWatch | undefined;
   let ready = false;
   let stopRequested: NodeJS.Signals | undefined;
   let stopping = false;
@@ -100,24 +130,32 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
     // A signal during start-up is acted on once the listeners are up (below), never by the default action.
     if (!ready || stopping) return;
     stopping = true;
+    operations?.stopping();
+    certWatch?.stop();
     say(5, `Received signal ${signal}; terminating`);
     programs.abort();
     await tunnel.close({ graceful: true, timeoutMs: SHUTDOWN_GRACE_MS });
+    await operations?.close();
     if (pidFile !== undefined) removePidFile(pidFile, (message) => say(4, message));
     await sinks.close();
     resolveExit(0);
+    // A worker's IPC channel would keep it alive; closing it ends the worker (node:cluster exits with status 0).
+    if (workerId() !== undefined) setImmediate(() => process.disconnect?.());
   };
   const reload = async () => {
     if (!ready) return;
     say(5, 'Received signal SIGHUP; reloading configuration');
+    operations?.reloading();
     try {
       const next = await prepare(source);
       warnAboutFixedGlobals(current.config, next.config, (message) => say(4, message));
-      await tunnel.reload(next.services.map((service) => service.options));
+      await tunnel.reload(await shareSessionsAcrossWorkers(next.services));
       current = next;
       say(5, 'Configuration reloaded');
+      operations?.reloaded(true);
     } catch (error) {
       say(3, `Reload failed, the old configuration stays in force: ${describe(error)}`);
+      operations?.reloaded(false);
     }
   };
   // Handlers go in before anything is announced: a signal that arrives between "listening" and the
@@ -134,13 +172,16 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
         say(5, 'Log file reopened');
       },
     ],
+    ['SIGUSR2', () => operations?.listConnections()],
   ];
   for (const [signal, handler] of handlers) process.on(signal, handler);
 
   try {
+    operations = await startServingOperations({ config, tunnel, sinks, say, debug, healthy: () => ready && !stopping });
     await tunnel.listen();
   } catch (error) {
     for (const [signal, handler] of handlers) process.off(signal, handler);
+    await operations?.close();
     await sinks.close();
     throw error;
   }
@@ -153,8 +194,21 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
   if (pidFile !== undefined) writeFileSync(pidFile, `${process.pid}\n`);
   if (group !== undefined || user !== undefined) dropPrivileges({ group, user });
   ready = true;
-  say(5, `Configuration successful; ${prepared.services.length} service(s) listening`);
-  notifyParentReady();
+  certWatch = startCertWatch({
+    source,
+    current: () => current,
+    apply: async (next) => {
+      await tunnel.reload(next.services.map((service) => service.options));
+      current = next;
+    },
+    say,
+  });
+  const id = workerId();
+  // A worker's start is announced by its primary once all workers listen.
+  if (id === undefined) say(5, `Configuration successful; ${prepared.services.length} service(s) listening`);
+  else say(5, `Worker ${id}: ${prepared.services.length} service(s) listening`);
+  if (id === undefined) notifyParentReady();
+  operations.ready(`${prepared.services.length} service(s) listening`);
   startExecConnect(
     prepared.services.map((service) => service.options),
     sinks,
@@ -169,9 +223,19 @@ async function serveInetd(prepared: Prepared, sinks: LogSinks): Promise<number> 
   const service = prepared.services[0];
   if (service === undefined) throw new CliError('ERR_TUNNEL_INETD', 'inetd mode needs the service options in the global section');
   const stream = Duplex.from({ readable: process.stdin, writable: process.stdout });
-  const result = await serveConnection({ service: service.options, stream, logger: sinks });
+  const result = await serveConnection({ service: service.options, stream, logger: sinks, peer: stdinPeer() });
   await sinks.close();
   return result.error === undefined ? 0 : 1;
+}
+
+/**
+ * The client behind stdin when inetd handed over the accepted socket itself (stunnel: getpeername on fd 0), so logs
+ * and an `exec` program's REMOTE_HOST/REMOTE_PORT name it; undefined for a pipe or a terminal.
+ */
+function stdinPeer(): { address: string; port: number; family: string } | undefined {
+  const socket = process.stdin as Partial<Pick<Socket, 'remoteAddress' | 'remotePort' | 'remoteFamily'>>;
+  if (typeof socket.remoteAddress !== 'string') return undefined;
+  return { address: socket.remoteAddress, port: socket.remotePort ?? 0, family: socket.remoteFamily ?? 'IPv4' };
 }
 
 /** stunnel keeps these globals from the first start across SIGHUP; say so when the new file changes them. */

@@ -4,13 +4,28 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { echoServer, freePort, makePki, type Pki, randomPayload, run, sha256, startProcess, tempDir, timed, which } from '@tunnel/testkit';
+import {
+  connectTcp,
+  echoServer,
+  freePort,
+  listen,
+  makePki,
+  type Pki,
+  randomPayload,
+  readAll,
+  run,
+  sha256,
+  startProcess,
+  tempDir,
+  timed,
+  which,
+} from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectTcp, readAll } from '@tunnel/testkit';
-import { startTunnel, writeConfig } from './helpers.js';
+import { NODE_ARGS, startTunnel, writeConfig } from './helpers.js';
 
 const dir = tempDir();
 let pki: Pki;
@@ -271,6 +286,36 @@ test(
       assert.is((await sClient(port, '')).toString(), 'jailed\n');
     } finally {
       await tunnel.stop();
+    }
+  }, 30_000),
+);
+
+test(
+  'inetd mode with exec: when inetd hands over the accepted socket, the program gets the client as REMOTE_HOST/REMOTE_PORT',
+  timed(async () => {
+    const program = script('inetd-env.sh', ENV_SCRIPT);
+    const conf = writeConfig(join(dir.path, 'inetd-exec.conf'), [
+      'foreground = quiet',
+      'syslog = no',
+      `output = ${join(dir.path, 'inetd-exec.log')}`,
+      `cert = ${pki.combined('server')}`,
+      `exec = ${program}`,
+    ]);
+    // A one-connection inetd: the accepted TCP socket itself becomes tunnel's stdin and stdout.
+    const server = createServer({ pauseOnConnect: true }, (socket) => {
+      const child = spawn(process.execPath, [...NODE_ARGS, conf], { stdio: [socket, socket, 'ignore'] });
+      child.on('spawn', () => socket.destroy());
+    });
+    await listen(server);
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const text = (await sClient(port, '')).toString();
+      assert.match(text, /^REMOTE_HOST=127\.0\.0\.1$/m);
+      assert.match(text, /^REMOTE_PORT=\d+$/m);
+      assert.match(text, /^not a tty$/m);
+      assert.match(readFileSync(join(dir.path, 'inetd-exec.log'), 'utf8'), /accepted connection from 127\.0\.0\.1:\d+/);
+    } finally {
+      server.close();
     }
   }, 30_000),
 );
