@@ -5,7 +5,7 @@ import { socketPair, timed, withTimeout } from '@tunnel/testkit';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTlsClient, startTlsServer } from '../src/index.js';
+import { authenticate, startTlsClient, startTlsServer } from '../src/index.js';
 
 // Property-based fuzzing of both SMTP negotiators: the server side against a hostile client and against a hostile
 // upstream greeting, the client side against a hostile server. The seed is fixed so CI always feeds the same inputs;
@@ -166,6 +166,38 @@ test(
 );
 
 test(
+  'client side AUTH PLAIN and LOGIN inside TLS, hostile server: arbitrary bytes and mutated replies settle with success or a coded ProtocolError',
+  timed(async () => {
+    const codes: ReadonlySet<string> = new Set([...SERVER_CODES, 'ERR_TUNNEL_SMTP_AUTH_FAILED']);
+    const replies = [
+      '250 mx.example.org\r\n235 2.7.0 Authentication successful\r\n',
+      '250 mx.example.org\r\n334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 2.7.0 ok\r\n',
+      '250 mx.example.org\r\n535 5.7.8 Authentication credentials invalid\r\n',
+      '250-a\r\n250 b\r\n334 x\r\n535 no\r\n',
+    ].map((text) => Buffer.from(text));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(arbitrary, lines, mutated(replies)),
+        cuts,
+        fc.boolean(),
+        fc.constantFrom('plain', 'login'),
+        (wire, cutPoints, closes, mechanism) =>
+          hostilePeer(
+            figures,
+            (stream, signal) =>
+              authenticate(metered(stream, signal), { mechanism, username: 'user@example.org', password: 'secret', signal }),
+            codes,
+            wire,
+            cutPoints,
+            closes,
+          ),
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  }, LIMIT_MS),
+);
+
+test(
   'the bytes a negotiator holds never exceed one line bound plus one piece of input',
   timed(() => {
     assert.ok(peakBuffered > 0, 'the metered channels were used');
@@ -287,7 +319,7 @@ test(
 
 test.after(() => {
   console.log(
-    `fuzz smtp negotiators (server side vs client and upstream, client side): seed ${SEED}, ${figures.inputs} inputs tried, ${figures.accepted} accepted, ${figures.refused} refused with a code, ${figures.crashes} crashes, peak buffered ${peakBuffered} bytes`,
+    `fuzz smtp negotiators (server side vs client and upstream, client side, AUTH): seed ${SEED}, ${figures.inputs} inputs tried, ${figures.accepted} accepted, ${figures.refused} refused with a code, ${figures.crashes} crashes, peak buffered ${peakBuffered} bytes`,
   );
 });
 
