@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { formatLogRecord, type LogRecord, type Logger } from '@tunnel/core';
+import { formatLogRecord, LOG_LEVEL_NAMES, type LogLevel, type LogRecord, type Logger } from '@tunnel/core';
 
 /** Where log lines go, as stunnel's global options `syslog`, `output`, `log` and `foreground` say. */
 export interface LogSinkOptions {
@@ -18,6 +18,22 @@ export interface LogSinkOptions {
   readonly facility: string;
   /** The syslog socket; default the system's (/dev/log). `TUNNEL_SYSLOG_SOCKET` sets it from the environment. */
   readonly syslogSocket?: string | undefined;
+  /** `logFormat =`: stunnel's text lines (default) or one JSON object per line. */
+  readonly format?: 'text' | 'json' | undefined;
+  /** Fields added to every JSON line (a cluster worker adds `worker`). */
+  readonly fields?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** A structured event for the JSON log (connection open/close, TLS handshake, failures); text logs skip it (core logs its own line). */
+export interface LogEvent {
+  readonly level: LogLevel;
+  /** `connection.open`, `connection.close`, `tls.handshake`, `tls.failure`, `connection.refused`. */
+  readonly event: string;
+  readonly service: string | undefined;
+  readonly id: string | undefined;
+  readonly message: string;
+  readonly code?: string | undefined;
+  readonly fields: Readonly<Record<string, unknown>>;
 }
 
 /** The running log destinations. */
@@ -25,6 +41,30 @@ export interface LogSinks extends Logger {
   /** SIGUSR1: close and reopen the output file (log rotation); `log = overwrite` truncates again, as stunnel does. */
   reopen(): void;
   close(): Promise<void>;
+  /** Whether structured events are written (JSON format): callers skip building them otherwise. */
+  readonly structured: boolean;
+  /** Writes a structured event (JSON format only). */
+  event(event: LogEvent): void;
+}
+
+/**
+ * One JSON log line. Field order is fixed (time, level, severity, service, id, event, message, code, then the
+ * event's own fields) so lines diff and grep well; absent values are left out rather than written as null.
+ */
+export function formatJsonLine(record: LogRecord | (LogEvent & { time: Date }), extra: Readonly<Record<string, unknown>> = {}): string {
+  const out: Record<string, unknown> = {
+    time: record.time.toISOString(),
+    level: LOG_LEVEL_NAMES[record.level] ?? String(record.level),
+    severity: record.level,
+    ...extra,
+  };
+  if (record.service !== undefined) out.service = record.service;
+  if (record.id !== undefined) out.id = record.id;
+  if ('event' in record) out.event = record.event;
+  out.message = record.message;
+  if (record.code !== undefined) out.code = record.code;
+  if ('fields' in record) for (const [key, value] of Object.entries(record.fields)) if (value !== undefined) out[key] = value;
+  return JSON.stringify(out);
 }
 
 const FACILITIES: Readonly<Record<string, number>> = {
@@ -83,17 +123,30 @@ export function openLogSinks(options: LogSinkOptions): LogSinks {
     syslog.stdin?.on('error', () => {});
   }
 
+  const json = options.format === 'json';
+  const fields = options.fields ?? {};
+  const emit = (level: number, line: string, syslogLine: string) => {
+    if (options.stderr) process.stderr.write(line);
+    file?.write(line);
+    if (syslog?.stdin?.writable) syslog.stdin.write(`<${syslogPriority(options.facility, level)}>${syslogLine}\n`);
+  };
+
   return {
+    structured: json,
     write(record: LogRecord) {
-      const line = `${formatLogRecord(record)}\n`;
-      if (options.stderr) process.stderr.write(line);
-      file?.write(line);
-      if (syslog?.stdin?.writable) {
-        const id = record.id === undefined ? 'ui' : record.id;
-        syslog.stdin.write(
-          `<${syslogPriority(options.facility, record.level)}>LOG${record.level}[${id}]: ${record.message.replace(/\n/g, ' ')}\n`,
-        );
+      if (json) {
+        // JSON.stringify escapes line feeds, so one record is always one line, also for syslog.
+        const line = formatJsonLine(record, fields);
+        emit(record.level, `${line}\n`, line);
+        return;
       }
+      const id = record.id === undefined ? 'ui' : record.id;
+      emit(record.level, `${formatLogRecord(record)}\n`, `LOG${record.level}[${id}]: ${record.message.replace(/\n/g, ' ')}`);
+    },
+    event(event: LogEvent) {
+      if (!json) return;
+      const line = formatJsonLine({ ...event, time: new Date() }, fields);
+      emit(event.level, `${line}\n`, line);
     },
     reopen() {
       const old = file;

@@ -3,6 +3,7 @@ import { isDaemonChild, notifyParentFailed, startDaemon } from './daemon.js';
 import { demoInstructions, startDemo } from './demo.js';
 import { helpText, optionsText, socketsText, versionText } from './info.js';
 import { prepare, runConfiguration } from './run.js';
+import { isTunnelWorker } from './workers.js';
 import { testConfiguration } from './config-test.js';
 
 /** Output streams, replaceable in tests. */
@@ -43,7 +44,7 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
       case 'test':
         return await testConfiguration(command.source, io, describeFailure);
       case 'run':
-        if (isDaemonChild()) return await runConfiguration(command.source);
+        if (isDaemonChild() || isTunnelWorker()) return await runConfiguration(command.source);
         return await runOrDaemonize(command.source, argv, io);
     }
   } catch (error) {
