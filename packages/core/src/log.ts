@@ -36,20 +36,42 @@ export interface BoundLog {
   enabled(level: LogLevel): boolean;
 }
 
+/**
+ * One object per binding with its methods on the prototype: a connection binds a log once or twice, and eight
+ * closures each time were a measurable share of the per-connection allocations (bench: heap per idle connection).
+ */
+class Bound implements BoundLog {
+  constructor(
+    private readonly logger: Logger | undefined,
+    readonly level: LogLevel,
+    private readonly service: string | undefined,
+    private readonly id: string | undefined,
+  ) {}
+  log(at: LogLevel, message: string, code?: string): void {
+    if (this.logger === undefined || at > this.level) return;
+    this.logger.write({ level: at, time: new Date(), id: this.id, service: this.service, message, code });
+  }
+  error(message: string, code?: string): void {
+    this.log(3, message, code);
+  }
+  warning(message: string): void {
+    this.log(4, message);
+  }
+  notice(message: string): void {
+    this.log(5, message);
+  }
+  info(message: string): void {
+    this.log(6, message);
+  }
+  debug(message: string): void {
+    this.log(7, message);
+  }
+  enabled(at: LogLevel): boolean {
+    return this.logger !== undefined && at <= this.level;
+  }
+}
+
 /** Binds a sink to a service and connection id, filtering by `level`. */
 export function bindLog(logger: Logger | undefined, level: LogLevel, service: string | undefined, id: string | undefined): BoundLog {
-  const log = (at: LogLevel, message: string, code?: string) => {
-    if (logger === undefined || at > level) return;
-    logger.write({ level: at, time: new Date(), id, service, message, code });
-  };
-  return {
-    level,
-    log,
-    error: (message, code) => log(3, message, code),
-    warning: (message) => log(4, message),
-    notice: (message) => log(5, message),
-    info: (message) => log(6, message),
-    debug: (message) => log(7, message),
-    enabled: (at) => logger !== undefined && at <= level,
-  };
+  return new Bound(logger, level, service, id);
 }
