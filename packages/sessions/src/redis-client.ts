@@ -30,8 +30,8 @@ interface Pending {
 }
 
 /**
- * Connects to Redis with a time bound. The socket is unref'd: a cache never
- * keeps the process alive. A command that outlives `timeoutMs` ends the whole
+ * Connects to Redis with a time bound. The socket is unref'd while idle: a
+ * cache never keeps the process alive. A command that outlives `timeoutMs` ends the whole
  * connection (replies are ordered, so a late one would answer the wrong
  * caller): slow Redis counts as no Redis.
  */
@@ -39,8 +39,9 @@ export function connectRedis(options: RedisOptions): Promise<RedisConnection> {
   const timeoutMs = options.timeoutMs ?? 200;
   const where = `${options.host}:${options.port}`;
   return new Promise((resolve, reject) => {
+    // Referenced only while something waits on it: an idle cache connection never keeps the process alive,
+    // but a caller awaiting a reply (ticket keys at start-up) must not see the event loop run dry under it.
     const socket: Socket = connect({ host: options.host, port: options.port, noDelay: true });
-    socket.unref();
     const pending: Pending[] = [];
     const listeners: Array<(error: SessionsError | undefined) => void> = [];
     let buffered: Buffer = Buffer.alloc(0);
@@ -80,6 +81,7 @@ export function connectRedis(options: RedisOptions): Promise<RedisConnection> {
           const entry = pending.shift();
           if (entry === undefined) throw new SessionsError('ERR_TUNNEL_SESSIONS_RESP_MALFORMED', 'Redis sent a reply nobody asked for');
           clearTimeout(entry.timer);
+          if (pending.length === 0) socket.unref();
           if (isErrorReply(reply.value))
             entry.reject(new SessionsError('ERR_TUNNEL_SESSIONS_REDIS_REPLY', `Redis ${where}: ${reply.value.error}`));
           else entry.resolve(reply.value);
@@ -119,6 +121,7 @@ export function connectRedis(options: RedisOptions): Promise<RedisConnection> {
         );
         timer.unref();
         pending.push({ resolve: resolveCommand, reject: rejectCommand, timer });
+        socket.ref();
         socket.write(encodeCommand(args));
       });
 

@@ -26,7 +26,13 @@ test('ignores empty or oversized IDs and sessions instead of storing them', asyn
 });
 
 test('refuses a negative size, a zero lifetime and ticket keys that are not 48 bytes with ERR_TUNNEL_SESSIONS_BAD_ARGUMENT', () => {
-  for (const options of [{ maxEntries: -1 }, { maxEntries: 1.5 }, { ttlSeconds: 0 }, { ttlSeconds: Number.NaN }, { ticketKeys: Buffer.alloc(32) }]) {
+  for (const options of [
+    { maxEntries: -1 },
+    { maxEntries: 1.5 },
+    { ttlSeconds: 0 },
+    { ttlSeconds: Number.NaN },
+    { ticketKeys: Buffer.alloc(32) },
+  ]) {
     try {
       createMemorySessionStore(options);
       assert.unreachable(JSON.stringify(options));
