@@ -14,6 +14,8 @@ import type { Protocol, ProtocolOptions } from '@tunnel/protocol';
 import { refusalOf } from './option-status.js';
 import { execOptions } from './exec.js';
 import { SetupError, type SetupIssue } from './setup-error.js';
+import { tlsExtraOptions } from './tls-extras.js';
+import { type SessionSetupError, sessionOptions } from './sessions.js';
 
 /** What `buildServices` needs from the outside world (files, plugins, certificate policy); tests pass their own. */
 export interface BuildEnvironment {
@@ -47,8 +49,8 @@ interface Parts {
  */
 export async function buildServices(config: Config, environment: BuildEnvironment): Promise<BuiltService[]> {
   const issues: SetupIssue[] = [];
-  const report = (service: ServiceConfig, option: string | undefined, code: string, message: string) => {
-    const where: Location = (option === undefined ? undefined : service.locations[option]) ?? service.location;
+  const report = (service: ServiceConfig, option: string | undefined, code: string, message: string, at?: Location) => {
+    const where: Location = at ?? (option === undefined ? undefined : service.locations[option]) ?? service.location;
     issues.push({ code, file: where.file, line: where.line, option, message });
   };
 
@@ -58,7 +60,7 @@ export async function buildServices(config: Config, environment: BuildEnvironmen
       const why = refusalOf(option, (service as unknown as Record<string, unknown>)[option]);
       if (why !== undefined) report(service, option, 'ERR_TUNNEL_OPTION_REFUSED', why);
     }
-    const part = await buildParts(service, config, environment, (option, code, message) => report(service, option, code, message));
+    const part = await buildParts(service, config, environment, (option, code, message, at) => report(service, option, code, message, at));
     if (part !== undefined) parts.push(part);
   }
 
@@ -109,13 +111,13 @@ async function buildParts(
   service: ServiceConfig,
   config: Config,
   environment: BuildEnvironment,
-  report: (option: string | undefined, code: string, message: string) => void,
+  report: (option: string | undefined, code: string, message: string, at?: Location) => void,
 ): Promise<Parts | undefined> {
   const mode = service.client ? 'client' : 'server';
   const before = { count: 0 };
-  const fail = (option: string | undefined, code: string, message: string) => {
+  const fail = (option: string | undefined, code: string, message: string, at?: Location) => {
     before.count += 1;
-    report(option, code, message);
+    report(option, code, message, at);
   };
 
   const read = (option: 'cert' | 'key', path: string | undefined): Buffer | undefined => {
@@ -198,6 +200,12 @@ async function buildParts(
     fail('socket', (error as { code?: string }).code ?? 'ERR_TUNNEL_SOCKET_OPTION', (error as Error).message);
   }
 
+  // sessionCacheSize, sessionCacheTimeout, sessionResume, sessiond, ticketKeySecret/ticketMacSecret (sessions.ts).
+  const sessions = await sessionOptions(service).catch((error: SessionSetupError) => void fail(error.option, error.code, error.message));
+
+  // PKCS#12 cert, PSKsecrets/PSKidentity, config = commands, securityLevel with PSK, alpn/connectALPN (tls-extras.ts).
+  const extras = tlsExtraOptions(service, { cert, readFile: (path) => environment.readFile(path) }, fail);
+
   if (before.count > 0) return undefined;
 
   const ciphers =
@@ -217,6 +225,8 @@ async function buildParts(
     options: service.options,
     renegotiation: service.renegotiation,
     sessionCacheTimeout: service.sessionCacheTimeout,
+    ...sessions,
+    ...extras.tls,
     verifier,
     connect: service.connect.map(toConnectTarget),
     failover: service.failover,
@@ -236,6 +246,7 @@ async function buildParts(
     compression: config.globals.compression,
     logId: service.logId,
     hooks,
+    alpnRoutes: extras.alpnRoutes,
     maxConnections: service.maxConnections,
     connectionRate: service.connectionRate,
   };

@@ -21,8 +21,9 @@ test('the option table names no option the parser does not know', () => {
 test('refusals only fire for values that ask for something', () => {
   assert.is(refusalOf('engineCtrl', []), undefined);
   assert.match(refusalOf('engineCtrl', ['LOAD']) ?? '', /engines/);
-  assert.is(refusalOf('sessionCacheSize', 1000), undefined);
-  assert.ok(refusalOf('sessionCacheSize', 10));
+  assert.is(refusalOf('CAengine', []), undefined);
+  assert.ok(refusalOf('CAengine', ['id']));
+  assert.is(refusalOf('sessionCacheSize', 10), undefined);
   assert.ok(refusalOf('engineId', 'pkcs11'));
   assert.is(refusalOf('connect', [{ kind: 'tcp', host: 'x', port: 1 }]), undefined);
 });
