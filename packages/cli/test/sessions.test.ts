@@ -15,7 +15,7 @@ import {
 } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTunnel, writeConfig } from './helpers.js';
+import { runTunnel, startTunnel, writeConfig } from './helpers.js';
 
 const dir = tempDir();
 let pki: Pki;
@@ -238,6 +238,21 @@ test(
       assert.is(lines.length, 1, readFileSync(entry.log, 'utf8'));
     }
   }, 80_000),
+);
+
+test(
+  'sessiond with a Unix socket path is refused at start-up naming the file, line and option',
+  timed(async () => {
+    const file = writeConfig(join(dir.path, 'unix-sessiond.conf'), [
+      'foreground = yes',
+      'syslog = no',
+      ...service('unix', 9),
+      `sessiond = ${join(dir.path, 'redis.sock')}`,
+    ]);
+    const result = await runTunnel([file]);
+    assert.is(result.code, 1);
+    assert.match(result.stderr, /unix-sessiond\.conf:8: sessiond: takes HOST:PORT of a Redis server; a Unix socket path is not supported/);
+  }, 20_000),
 );
 
 test.run();
