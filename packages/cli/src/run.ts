@@ -82,7 +82,13 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
   const say = (level: LogLevel, message: string) => {
     if (level <= debug) sinks.write({ level, time: new Date(), id: undefined, service: undefined, message });
   };
-  applyGlobalEffects(config, say);
+  try {
+    applyGlobalEffects(config, say);
+  } catch (error) {
+    // An open syslog sink would keep the process alive after the setup error (seen with fips = yes).
+    await sinks.close();
+    throw error;
+  }
   logSessionEvents(say);
   for (const warning of securityWarnings(config.services)) say(4, warning);
   for (const warning of pskFileWarnings(config.services)) say(4, warning);
@@ -198,7 +204,7 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
     source,
     current: () => current,
     apply: async (next) => {
-      await tunnel.reload(next.services.map((service) => service.options));
+      await tunnel.reload(await shareSessionsAcrossWorkers(next.services));
       current = next;
     },
     say,
