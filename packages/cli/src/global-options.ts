@@ -1,4 +1,4 @@
-import { setFips } from 'node:crypto';
+import { createHash, setFips } from 'node:crypto';
 import { chownSync } from 'node:fs';
 import type { Config, Location } from '@tunnel/config-parser';
 import type { LogLevel } from '@tunnel/core';
@@ -42,7 +42,13 @@ export function applyGlobalEffects(config: Config, say: (level: LogLevel, messag
   if (globals.fips) {
     try {
       setFips(true);
+      // Node's official builds accept setFips(true) without a FIPS provider and then fail every digest
+      // ("digital envelope routines::unsupported"): probe once, and go back rather than run crippled.
+      createHash('sha256').update('fips').digest();
     } catch (error) {
+      try {
+        setFips(false);
+      } catch {}
       const where = locate(config, 'fips');
       const message = `FIPS mode is not available in this Node.js/OpenSSL build (${(error as Error).message})`;
       throw new SetupError([{ code: 'ERR_TUNNEL_FIPS_UNAVAILABLE', file: where.file, line: where.line, option: 'fips', message }]);
