@@ -4,7 +4,7 @@
  * the running certificate keeps serving.
  */
 import { once } from 'node:events';
-import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { echoServer, freePort, makePki, type Pki, run, tempDir, timed } from '@tunnel/testkit';
@@ -109,6 +109,62 @@ test(
       replace(key, readFileSync(pki.key('renewed')));
       await tunnel.waitFor(/pair\.key changed; service\(s\) \[pair\] now use the new files/, 10_000);
       assert.is(await servedSubject(port), 'CN = renewed.example');
+    } finally {
+      await tunnel.stop();
+      await echo.close();
+    }
+  }, 60_000),
+);
+
+test(
+  'a replaced CAfile changes which client certificates verify = 2 accepts',
+  timed(async () => {
+    mkdirSync(join(dir.path, 'other-ca'));
+    const other = await makePki({ dir: join(dir.path, 'other-ca') });
+    const echo = await echoServer();
+    const port = await freePort();
+    const ca = join(dir.path, 'clients-ca.pem');
+    copyFileSync(pki.ca, ca);
+    const file = writeConfig(join(dir.path, 'ca.conf'), [
+      'foreground = yes',
+      'syslog = no',
+      '[ca]',
+      `accept = 127.0.0.1:${port}`,
+      `connect = 127.0.0.1:${echo.port}`,
+      `cert = ${pki.combined('server')}`,
+      `CAfile = ${ca}`,
+      'verify = 2',
+      'certReload = 1',
+    ]);
+    const tunnel = await startTunnel(file);
+    const withClient = async (p: Pki) => {
+      const socket = tls.connect({
+        port,
+        host: '127.0.0.1',
+        rejectUnauthorized: false,
+        cert: readFileSync(p.cert('client')),
+        key: readFileSync(p.key('client')),
+      });
+      socket.on('error', () => {});
+      try {
+        await once(socket, 'secureConnect');
+        socket.write('ping');
+        const reply = await Promise.race([
+          once(socket, 'data').then(([chunk]) => String(chunk)),
+          once(socket, 'close').then(() => 'closed'),
+        ]);
+        return reply === 'ping' ? 'served' : 'refused';
+      } catch {
+        return 'refused';
+      } finally {
+        socket.destroy();
+      }
+    };
+    try {
+      assert.equal([await withClient(pki), await withClient(other)], ['served', 'refused']);
+      replace(ca, readFileSync(other.ca));
+      await tunnel.waitFor(/clients-ca\.pem changed; service\(s\) \[ca\] now use the new files/, 10_000);
+      assert.equal([await withClient(pki), await withClient(other)], ['refused', 'served']);
     } finally {
       await tunnel.stop();
       await echo.close();
