@@ -3,7 +3,7 @@ import { echoServer, freePort, makePki, type Pki, tempDir, timed } from '@tunnel
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTunnel, writeConfig } from './helpers.js';
-import { curl, echoThrough, sampleValue, tlsOpen } from './ops-helpers.js';
+import { curl, echoThrough, sampleValue, waitForCount, tlsOpen } from './ops-helpers.js';
 
 const dir = tempDir();
 let pki: Pki;
@@ -33,7 +33,7 @@ test(
       const sizes = [1, 20, 300, 4000, 50_000];
       for (const size of sizes) await echoThrough(port, size, { maxVersion: 'TLSv1.2' });
       await echoThrough(port, 5, { maxVersion: 'TLSv1.3' });
-      await tunnel.waitFor(/(Connection closed[\s\S]*){6}/, 5000);
+      await waitForCount(tunnel, /Connection closed/g, 6);
       const total = sizes.reduce((a, b) => a + b, 0) + 5;
       const scraped = await curl(`http://127.0.0.1:${metrics}/metrics`);
       assert.is(scraped.status, 200);

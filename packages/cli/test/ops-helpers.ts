@@ -41,3 +41,14 @@ export async function echoThrough(port: number, size: number, options: { maxVers
   socket.destroy();
   if (received !== size) throw new Error(`echo returned ${received} of ${size} bytes`);
 }
+
+/** Waits until `pattern` (global) occurs `count` times in the process output; polls, so a long log costs no backtracking. */
+export async function waitForCount(process: { output(): string }, pattern: RegExp, count: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const seen = process.output().match(pattern)?.length ?? 0;
+    if (seen >= count) return;
+    if (Date.now() > deadline) throw new Error(`saw ${pattern} ${seen} of ${count} times:\n${process.output().slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { echoServer, freePort, makePki, type Pki, tempDir, timed } from '@tunnel/testkit';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTunnel, writeConfig } from './helpers.js';
+import { curl, echoThrough, sampleValue, waitForCount } from './ops-helpers.js';
+
+const dir = tempDir();
+let pki: Pki;
+
+test.before(async () => {
+  pki = await makePki({ dir: dir.path });
+});
+test.after(() => dir.remove());
+
+/** The JSON log lines of the output (the primary's and every worker's). */
+function jsonLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const service = (name: string, port: number, backend: number) => [
+  `[${name}]`,
+  `accept = 127.0.0.1:${port}`,
+  `connect = 127.0.0.1:${backend}`,
+  `cert = ${pki.combined('server')}`,
+];
+
+test(
+  'workers = 2: 40 connections spread over both workers, metrics add up exactly, SIGHUP reaches both, SIGTERM exits 0 and removes the pid file',
+  timed(async () => {
+    const echo = await echoServer();
+    const [port, second, metrics] = [await freePort(), await freePort(), await freePort()];
+    const pid = join(dir.path, 'workers.pid');
+    const file = join(dir.path, 'workers.conf');
+    const head = ['foreground = yes', 'syslog = no', 'logFormat = json', 'workers = 2', `metrics = ${metrics}`, `pid = ${pid}`];
+    writeConfig(file, [...head, ...service('web', port, echo.port)]);
+    const tunnel = await startTunnel(file);
+    try {
+      assert.match(tunnel.output(), /Configuration successful; 1 service\(s\) listening in 2 worker\(s\)/);
+      assert.is(readFileSync(pid, 'utf8'), `${tunnel.child.pid}\n`);
+      const listening = jsonLines(tunnel.output()).filter((line) => /^Worker \d: 1 service\(s\) listening$/.test(String(line.message)));
+      assert.equal(listening.map((line) => line.worker).sort(), [1, 2]);
+      const count = 40;
+      for (let i = 0; i < count; i++) await echoThrough(port, 100 + i);
+      const bytes = count * 100 + (count * (count - 1)) / 2;
+      await waitForCount(tunnel, /Connection closed/g, count);
+      const scraped = (await curl(`http://127.0.0.1:${metrics}/metrics`)).body;
+      const per = [1, 2].map((w) => sampleValue(scraped, `tunnel_connections_accepted_total{service="web",worker="${w}"}`) ?? 0);
+      assert.ok(per[0] > 0 && per[1] > 0, `both workers served: ${per}`);
+      assert.is(per[0] + per[1], count);
+      const received = [1, 2].map((w) => sampleValue(scraped, `tunnel_received_bytes_total{service="web",worker="${w}"}`) ?? 0);
+      assert.is(received[0] + received[1], bytes);
+      assert.is(sampleValue(scraped, 'tunnel_workers_up'), 2);
+      assert.is((await curl(`http://127.0.0.1:${metrics}/health`)).status, 200);
+
+      writeConfig(file, [...head, ...service('web', port, echo.port), ...service('added', second, echo.port)]);
+      tunnel.child.kill('SIGHUP');
+      await tunnel.waitFor(/Configuration reloaded in 2 worker\(s\)/, 15_000);
+      const reloadedBy = jsonLines(tunnel.output())
+        .filter((line) => line.message === 'Configuration reloaded' && line.id === undefined)
+        .map((line) => line.worker);
+      assert.ok(reloadedBy.includes(1) && reloadedBy.includes(2), `both workers reloaded: ${reloadedBy}`);
+      for (let i = 0; i < 6; i++) await echoThrough(second, 10);
+      const after = (await curl(`http://127.0.0.1:${metrics}/metrics`)).body;
+      for (const w of [1, 2]) {
+        const served = sampleValue(after, `tunnel_connections_accepted_total{service="added",worker="${w}"}`) ?? 0;
+        assert.ok(served > 0, `worker ${w} serves the service added on reload`);
+      }
+
+      tunnel.child.kill('SIGTERM');
+      assert.is(await tunnel.exited(), 0);
+      assert.not.ok(existsSync(pid), 'the pid file is removed');
+    } finally {
+      await tunnel.stop();
+      await echo.close();
+    }
+  }, 60_000),
+);
+
+test(
+  'a worker killed from outside is restarted after a pause and serves again',
+  timed(async () => {
+    const echo = await echoServer();
+    const port = await freePort();
+    const file = writeConfig(join(dir.path, 'restart.conf'), [
+      'foreground = yes',
+      'syslog = no',
+      'workers = 2',
+      ...service('web', port, echo.port),
+    ]);
+    const tunnel = await startTunnel(file);
+    try {
+      const { execFileSync } = await import('node:child_process');
+      const children = execFileSync('pgrep', ['-P', String(tunnel.child.pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map(Number);
+      assert.is(children.length, 2);
+      process.kill(children[0] as number, 'SIGKILL');
+      await tunnel.waitFor(/Worker \d \(pid \d+\) died \(signal SIGKILL\) after \d+ s; restarting it in \d+ ms/, 5000);
+      await tunnel.waitFor(/Worker \d \(pid \d+\) listening/, 15_000);
+      for (let i = 0; i < 4; i++) await echoThrough(port, 50);
+      tunnel.child.kill('SIGTERM');
+      assert.is(await tunnel.exited(), 0);
+    } finally {
+      await tunnel.stop();
+      await echo.close();
+    }
+  }, 40_000),
+);
+
+test(
+  'workers are refused with inetd mode and with a Unix accept socket, saying why',
+  timed(async () => {
+    const { runTunnel } = await import('./helpers.js');
+    const inetd = writeConfig(join(dir.path, 'inetd.conf'), [
+      'syslog = no',
+      'workers = 2',
+      'connect = 127.0.0.1:1',
+      `cert = ${pki.combined('server')}`,
+    ]);
+    const first = await runTunnel([inetd]);
+    assert.is(first.code, 1);
+    assert.match(first.stderr, /workers: inetd mode/);
+    assert.match(first.stderr, /ERR_TUNNEL_WORKERS_UNSUPPORTED/);
+    const unix = writeConfig(join(dir.path, 'unix.conf'), [
+      'foreground = yes',
+      'syslog = no',
+      'workers = 2',
+      '[sock]',
+      `accept = ${join(dir.path, 'w.sock')}`,
+      'connect = 127.0.0.1:1',
+      `cert = ${pki.combined('server')}`,
+    ]);
+    const second = await runTunnel([unix]);
+    assert.is(second.code, 1);
+    assert.match(second.stderr, /service \[sock\] accepts on a Unix socket/);
+  }, 30_000),
+);
+
+test.run();
