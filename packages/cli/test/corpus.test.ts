@@ -117,8 +117,9 @@ async function start(
   impl: Implementation,
   name: string,
   ports: Record<string, number>,
+  twin = '',
 ): Promise<{ run?: Run; rejected?: string; checked?: Finished }> {
-  const runDir = join(dir.path, impl, name.replace(/\.conf$/, ''));
+  const runDir = join(dir.path, impl, name.replace(/\.conf$/, '') + twin);
   mkdirSync(join(runDir, 'conf.d'), { recursive: true });
   const values: Record<string, string> = {
     DIR: runDir,
@@ -532,14 +533,27 @@ const CASES: Readonly<Record<string, Case>> = {
     },
   },
   '14-session-tickets.conf': {
-    async check({ ports, dir: runDir }) {
+    async check({ impl, ports, dir: runDir }) {
       const session = join(runDir, 'session.pem');
       const resumed = async (port: number, args: readonly string[]) =>
         (await sClient(['-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args], 'ticket\n', /^ticket$/m)).output.match(
           /^(New|Reused), TLSv1\.3/m,
         )?.[1];
       assert.is(await resumed(ports.PORT1 as number, ['-sess_out', session]), 'New');
-      assert.is(await resumed(ports.PORT1 as number, ['-sess_in', session]), 'Reused', 'front-a resumes its own ticket');
+      assert.is(await resumed(ports.PORT1 as number, ['-sess_in', session]), 'Reused', 'the host resumes its own ticket');
+      // The second host: the same file, started again by the same implementation on other ports.
+      const twin = await start(
+        impl,
+        '14-session-tickets.conf',
+        { ...ports, PORT1: ports.PORT2 as number, PORT3: await freePort() },
+        '-twin',
+      );
+      assert.ok(twin.run !== undefined, `the second host starts: ${twin.rejected}`);
+      try {
+        assert.is(await resumed(ports.PORT2 as number, ['-sess_in', session]), 'Reused', "the second host resumes the first host's ticket");
+      } finally {
+        await twin.run?.process.stop();
+      }
       const noResume = join(runDir, 'no-resume.pem');
       assert.is(await resumed(ports.PORT3 as number, ['-sess_out', noResume]), 'New');
       // With resumption off there may be no ticket to save at all; when there is one, it must not resume.
