@@ -137,6 +137,67 @@ test(
   }, 20_000),
 );
 
+test(
+  'a program that ignores SIGTERM is killed with SIGKILL once TIMEOUTclose has passed',
+  timed(async () => {
+    const stubborn = script('stubborn.sh', "trap '' TERM; echo ready; while :; do sleep 0.1; done");
+    const { tunnel, port, logger } = await startTunnel([
+      {
+        name: 'stubborn',
+        mode: 'server',
+        accept: [{ host: '127.0.0.1', port: 0 }],
+        connect: [],
+        exec: { path: stubborn },
+        cert: readFileSync(pki.combined('server')),
+        timeouts: { close: 1 },
+      },
+    ]);
+    try {
+      const client = await tlsClient({ host: '127.0.0.1', port: port() });
+      await new Promise((resolve) => client.once('data', resolve));
+      const closedAt = Date.now();
+      client.destroy();
+      await logger.waitFor(/Child process \d+ terminated on signal SIGKILL/, 5000);
+      assert.ok(Date.now() - closedAt >= 900, 'SIGKILL came before TIMEOUTclose');
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 20_000),
+);
+
+test(
+  'the program ending its output half-closes like a socket: the client gets everything, then the end, while it may still be sending',
+  timed(async () => {
+    const { tunnel, port, logger } = await startTunnel([
+      {
+        name: 'head',
+        mode: 'server',
+        accept: [{ host: '127.0.0.1', port: 0 }],
+        connect: [],
+        // stderr joins the connection by default.
+        exec: { path: '/bin/sh', args: ['sh', '-c', 'head -c 5; echo " done" >&2'] },
+        cert: readFileSync(pki.combined('server')),
+      },
+    ]);
+    try {
+      const client = await tlsClient({ host: '127.0.0.1', port: port() });
+      const chunks: Buffer[] = [];
+      client.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      // Far more than the program reads: the rest is dropped once its stdin is gone, without an error.
+      for (let i = 0; i < 64; i += 1) client.write(Buffer.alloc(16 * 1024, 0x61));
+      await ended;
+      // Two pipes: stdout and stderr may be read in either order.
+      assert.ok(['aaaaa done\n', ' done\naaaaa'].includes(Buffer.concat(chunks).toString()), Buffer.concat(chunks).toString());
+      client.end();
+      await logger.waitFor(/Connection closed: /);
+      assert.not.match(logger.text(), /Connection reset/);
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 20_000),
+);
+
 test('programEnvironment: connection facts win over setEnv and inherited values; no REMOTE_* for a non-IP peer', () => {
   const env = programEnvironment(
     { path: '/bin/true', env: { A: '1', REMOTE_PORT: 'x' } },
