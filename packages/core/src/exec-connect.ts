@@ -6,6 +6,9 @@ import { bindLog } from './log.js';
 import { prepareService } from './service.js';
 import type { ConnectionCloseEvent, Logger, ServiceOptions } from './types.js';
 
+/** The shortest pause between two runs, whatever `retryMs` says: a program (or an upstream) that fails at once cannot spin. */
+export const RETRY_MIN_MS = 100;
+
 /** Options of `runExecConnect`. */
 export interface ExecConnectOptions {
   /** A service with both `exec` and `connect` (and usually no `accept`): the program is its accepted side. */
@@ -21,7 +24,7 @@ export interface ExecConnectOptions {
  * connect+exec (stunnel's "exec and connect options specified together"): starts `exec` now, with its stdin/stdout
  * as the accepted side of one connection to `connect` (client mode: plaintext in the program, TLS toward `connect`).
  * With `exec.retryMs` the program is started again that long after each run ends (stunnel: `retry = yes`, one
- * second), which also bounds the restart rate of a program that exits at once. A program that cannot be started ends
+ * second; at least `RETRY_MIN_MS`), which bounds the restart rate of a program that exits at once. A program that cannot be started ends
  * the loop with an error line, as stunnel does. Resolves when the loop is over; never rejects after start-up
  * (a refused configuration throws `TunnelError` first).
  */
@@ -59,7 +62,7 @@ export async function runExecConnect(options: ExecConnectOptions): Promise<void>
     options.onRun?.(closed);
     if (exec.retryMs === undefined || signal.aborted) return;
     try {
-      await sleep(exec.retryMs, undefined, { signal });
+      await sleep(Math.max(exec.retryMs, RETRY_MIN_MS), undefined, { signal });
     } catch {
       return;
     }

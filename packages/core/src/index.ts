@@ -1,6 +1,6 @@
 export { createTunnel } from './tunnel.js';
 export { serveConnection } from './serve-connection.js';
-export { runExecConnect, type ExecConnectOptions } from './exec-connect.js';
+export { runExecConnect, RETRY_MIN_MS, type ExecConnectOptions } from './exec-connect.js';
 export { startProgram, programEnvironment, type ProgramContext, type ProgramPeer } from './exec.js';
 export { createDemoCertificate, type DemoCertificate } from './demo-certificate.js';
 export { startEchoServer, type EchoBackend } from './echo.js';

@@ -213,7 +213,7 @@ export interface ExecOptions {
    * does not log to stderr; `inherit` leaves it on tunnel's stderr (stunnel with `foreground = yes`).
    */
   readonly stderr?: 'inherit' | 'connection' | undefined;
-  /** connect+exec only (`retry`): start the program again this many ms after its connection ended; absent runs it once. */
+  /** connect+exec only (`retry`): start the program again this many ms (at least `RETRY_MIN_MS`, 100) after its connection ended; absent runs it once. */
   readonly retryMs?: number | undefined;
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Pki, makePki, randomPayload, sha256, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { programEnvironment, runExecConnect, TunnelError } from '../src/index.js';
+import { programEnvironment, RETRY_MIN_MS, runExecConnect, TunnelError } from '../src/index.js';
 import { exchange, memoryLogger, startTunnel, tlsClient } from './helpers.js';
 
 const dir = tempDir();
@@ -195,6 +195,40 @@ test(
     } finally {
       await tunnel.close({ graceful: false });
     }
+  }, 20_000),
+);
+
+test(
+  'runExecConnect with retryMs 0 still pauses RETRY_MIN_MS between runs, and stops when its signal fires',
+  timed(async () => {
+    const { createServer } = await import('node:tls');
+    const server = createServer({ cert: readFileSync(pki.cert('server')), key: readFileSync(pki.key('server')) }, (socket) => {
+      socket.on('data', () => {});
+      socket.on('end', () => socket.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const controller = new AbortController();
+    const runs: string[] = [];
+    const started = Date.now();
+    const loop = runExecConnect({
+      service: {
+        name: 'again',
+        mode: 'client',
+        accept: [],
+        connect: [{ host: '127.0.0.1', port }],
+        exec: { path: '/bin/echo', args: ['echo', 'hi'], retryMs: 0 },
+      },
+      signal: controller.signal,
+      onRun: (event) => runs.push(event.error?.code ?? 'ok'),
+    });
+    while (runs.length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    await loop;
+    server.close();
+    const elapsed = Date.now() - started;
+    assert.ok(runs.length <= Math.floor(elapsed / RETRY_MIN_MS) + 1, `${runs.length} runs in ${elapsed} ms`);
+    assert.equal(runs.slice(0, 3), ['ok', 'ok', 'ok']);
   }, 20_000),
 );
 
