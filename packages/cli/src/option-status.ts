@@ -125,7 +125,9 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   redirect: supported('server mode: a client whose certificate fails verification goes to these targets'),
   renegotiation: supported('`no` refuses TLS ≤ 1.2 renegotiation'),
   reset: supported('close with TCP RST on errors'),
-  retry: supported('connect+exec: `yes` starts the program again 1 s after it ended; a number is the delay in ms (newer stunnel)'),
+  retry: supported(
+    'connect+exec: `yes` starts the program again 1 s after it ended; a number is the delay in ms (newer stunnel), at least 100 ms',
+  ),
   requireCert: supported('with verifyChain/verifyPeer, mapped onto the verify levels as stunnel 5.68 does'),
   securityLevel: replaced('appended to the cipher list as `@SECLEVEL=N`'),
   sessionCacheSize: supported('bounded LRU of TLS ≤ 1.2 session IDs per service (@tunnel/sessions); 0 = unlimited, with a warning'),
