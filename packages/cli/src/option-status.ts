@@ -25,7 +25,6 @@ const refused = (note: string, refuseWhen?: (value: unknown) => boolean): Option
   refuseWhen === undefined ? { state: 'refused', note } : { state: 'refused', note, refuseWhen };
 
 const nonEmpty = (value: unknown) => Array.isArray(value) && value.length > 0;
-const isTrue = (value: unknown) => value === true;
 
 const ENGINES = 'OpenSSL engines are not reachable from Node.js TLS (OpenSSL 3 deprecated them); use PEM files';
 const WINDOWS = 'Windows GUI only; has no meaning on Unix';
