@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { echoServer, freePort, makePki, type Pki, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
@@ -49,11 +51,15 @@ test(
       const bytes = count * 100 + (count * (count - 1)) / 2;
       await waitForCount(tunnel, /Connection closed/g, count);
       const scraped = (await curl(`http://127.0.0.1:${metrics}/metrics`)).body;
-      const per = [1, 2].map((w) => sampleValue(scraped, `tunnel_connections_accepted_total{service="web",worker="${w}"}`) ?? 0);
-      assert.ok(per[0] > 0 && per[1] > 0, `both workers served: ${per}`);
-      assert.is(per[0] + per[1], count);
-      const received = [1, 2].map((w) => sampleValue(scraped, `tunnel_received_bytes_total{service="web",worker="${w}"}`) ?? 0);
-      assert.is(received[0] + received[1], bytes);
+      const [byOne = 0, byTwo = 0] = [1, 2].map(
+        (w) => sampleValue(scraped, `tunnel_connections_accepted_total{service="web",worker="${w}"}`) ?? 0,
+      );
+      assert.ok(byOne > 0 && byTwo > 0, `both workers served: ${byOne} and ${byTwo}`);
+      assert.is(byOne + byTwo, count);
+      const [fromFirst = 0, fromSecond = 0] = [1, 2].map(
+        (w) => sampleValue(scraped, `tunnel_received_bytes_total{service="web",worker="${w}"}`) ?? 0,
+      );
+      assert.is(fromFirst + fromSecond, bytes);
       assert.is(sampleValue(scraped, 'tunnel_workers_up'), 2);
       assert.is((await curl(`http://127.0.0.1:${metrics}/health`)).status, 200);
 
@@ -140,6 +146,55 @@ test(
     assert.is(second.code, 1);
     assert.match(second.stderr, /service \[sock\] accepts on a Unix socket/);
   }, 30_000),
+);
+
+test(
+  'with workers, a TLS session made on one worker resumes on the other (cluster-shared session cache and ticket keys)',
+  timed(async () => {
+    const echo = await echoServer();
+    const [port, metrics] = [await freePort(), await freePort()];
+    const file = writeConfig(join(dir.path, 'resume.conf'), [
+      'foreground = yes',
+      'syslog = no',
+      'workers = 2',
+      `metrics = ${metrics}`,
+      ...service('web', port, echo.port),
+    ]);
+    const tunnel = await startTunnel(file);
+    try {
+      let session: Buffer | undefined;
+      const reused: boolean[] = [];
+      for (let i = 0; i < 6; i++) {
+        const socket = connect({
+          host: '127.0.0.1',
+          port,
+          rejectUnauthorized: false,
+          maxVersion: 'TLSv1.2',
+          ...(session ? { session } : {}),
+        });
+        socket.once('session', (s: Buffer) => {
+          session = s;
+        });
+        await once(socket, 'secureConnect');
+        reused.push(socket.isSessionReused());
+        socket.resume();
+        socket.end('x');
+        await once(socket, 'end');
+        socket.destroy();
+      }
+      assert.equal(reused, [false, true, true, true, true, true]);
+      await waitForCount(tunnel, /Connection closed/g, 6);
+      const scraped = (await curl(`http://127.0.0.1:${metrics}/metrics`)).body;
+      const resumed = [1, 2].map((w) => sampleValue(scraped, `tunnel_tls_resumed_handshakes_total{service="web",worker="${w}"}`) ?? 0);
+      assert.ok(
+        resumed.every((n) => n > 0),
+        `both workers resumed sessions: ${resumed}`,
+      );
+    } finally {
+      await tunnel.stop();
+      await echo.close();
+    }
+  }, 40_000),
 );
 
 test.run();
