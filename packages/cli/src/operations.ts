@@ -51,6 +51,7 @@ export async function startServingOperations(options: {
   const address = metricsAddress(config);
   const recorder = address === undefined ? undefined : createMetrics();
   const detachMetrics = recorder?.observe(tunnel);
+  for (const service of config.services) recorder?.declare(service.name);
   const worker = workerId();
   const link = worker === undefined ? undefined : linkToPrimary(() => recorder?.snapshot());
   const notifier = worker === undefined ? systemdNotifier(say) : undefined;

@@ -58,6 +58,8 @@ export interface TunnelMetrics {
   observeChannels(): () => void;
   /** A copy of the figures now. */
   snapshot(): MetricsSnapshot;
+  /** Makes a service appear (with zeros) before its first connection, so a scrape lists every configured service. */
+  declare(service: string): void;
   connectionOpen(event: ConnectionOpenEvent): void;
   connectionClose(event: ConnectionCloseEvent): void;
   tlsHandshake(event: TlsHandshakeEvent): void;
@@ -185,6 +187,9 @@ export function createMetrics(): TunnelMetrics {
       return () => {
         for (const [name, listener] of pairs) unsubscribe(name, listener);
       };
+    },
+    declare(service) {
+      figuresOf(service);
     },
     snapshot() {
       return { services: structuredClone(Object.fromEntries(services)) };

@@ -177,4 +177,15 @@ test(
   }),
 );
 
+test(
+  'a declared service is listed with zeros before any connection',
+  timed(async () => {
+    const metrics = createMetrics();
+    metrics.declare('idle');
+    const s = samples(renderPrometheus([{ labels: {}, snapshot: metrics.snapshot() }]));
+    assert.is(s.get('tunnel_connections_accepted_total{service="idle"}'), 0);
+    assert.is(s.get('tunnel_connection_duration_seconds_bucket{service="idle",le="+Inf"}'), 0);
+  }),
+);
+
 test.run();
