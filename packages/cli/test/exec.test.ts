@@ -320,6 +320,39 @@ test(
   }, 30_000),
 );
 
+test(
+  'pty = yes matches stunnel4: the terminal keeps its default settings, so input is echoed and newlines come back as CR LF',
+  timed(async () => {
+    const stunnel = await which('stunnel4');
+    if (stunnel === undefined) {
+      console.log('  (skipped: stunnel4 is not installed)');
+      return;
+    }
+    const program = script('pty-read.sh', 'read line; echo "got:$line"');
+    const [ourPort, theirPort] = [await freePort(), await freePort()];
+    const lines = (port: number) => [
+      'foreground = yes',
+      'pid =',
+      '[pty-cmp]',
+      `accept = 127.0.0.1:${port}`,
+      `cert = ${pki.combined('server')}`,
+      `exec = ${program}`,
+      'pty = yes',
+    ];
+    const ours = await startTunnel(writeConfig(join(dir.path, 'pty-tunnel.conf'), lines(ourPort)));
+    const theirs = startProcess(stunnel, [writeConfig(join(dir.path, 'pty-stunnel.conf'), lines(theirPort))]);
+    try {
+      await theirs.waitFor(/Configuration successful/, 10_000);
+      const a = (await sClient(ourPort, 'hello\n')).toString();
+      const b = (await sClient(theirPort, 'hello\n')).toString();
+      assert.is(b, 'hello\r\ngot:hello\r\n');
+      assert.is(a, b);
+    } finally {
+      await Promise.all([ours.stop(), theirs.stop()]);
+    }
+  }, 40_000),
+);
+
 /** A TLS server the connect+exec client connects to: `openssl s_server`, serving one connection after another. */
 async function sServer(): Promise<{ port: number; stop(): Promise<void>; output(): string }> {
   const port = await freePort();
