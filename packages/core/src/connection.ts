@@ -177,8 +177,11 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
       rawRemote = socket;
       remoteStream = socket;
       remoteChannel = new StreamChannel(socket, { signal });
-      const from = socket.localAddress === undefined ? 'a Unix socket' : `${socket.localAddress}:${socket.localPort}`;
-      log.notice(`Service [${current.name}] connected remote server from ${from}`);
+      // localAddress is a getsockname() system call: only for a line that will be written (debug >= notice).
+      if (log.enabled(5)) {
+        const from = socket.localAddress === undefined ? 'a Unix socket' : `${socket.localAddress}:${socket.localPort}`;
+        log.notice(`Service [${current.name}] connected remote server from ${from}`);
+      }
       return remoteChannel;
     })();
     return connecting;
