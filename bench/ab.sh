@@ -10,7 +10,8 @@
 # CASES (default: all but lat): down1 down8 up1 up8 cdown8 cup8 (bulk, server mode unless c…), hs13 hs13r hs12r
 # hs12rsa hs12rsar (handshakes: TLS version, r = resumed, rsa = RSA-2048 certificate), lat, idle.
 # Environment: AB_REPS (default 4), AB_BYTES (default 256 MiB), AB_HS_SECS (default 2), AB_IDLE (default 2000),
-# AB_NODE_OPTIONS (extra node flags for both, e.g. --max-semi-space-size=16).
+# AB_NODE_OPTIONS (extra node flags for both, e.g. --max-semi-space-size=16), AB_NODE_OPTIONS_A / AB_NODE_OPTIONS_B
+# (for one side only: the same build with and without a flag).
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 64; }
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,15 +77,16 @@ backend tls-ec "$work/ec.pem" "$work/ec.key" && be_ec=$port
 
 proxy() { # WHO(A|B) NAME MODE CERT UPSTREAM -> $port $ppid_
   local who=$1 name=$2 mode=$3 cert=$4 upstream=$5 dir
+  local flags="$node_options ${AB_NODE_OPTIONS_A:-}"
   dir=$dir_a
-  [ "$who" = B ] && dir=$dir_b
+  [ "$who" = B ] && dir=$dir_b flags="$node_options ${AB_NODE_OPTIONS_B:-}"
   port=$("$lg" freeport)
   {
     printf 'foreground = yes\nsyslog = no\npid =\ndebug = 3\n[ab]\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\n' "$port" "$upstream"
     if [ "$mode" = client ]; then echo "client = yes"; else printf 'cert = %s\nkey = %s\n' "$work/$cert.pem" "$work/$cert.key"; fi
   } >"$work/$name.conf"
   # shellcheck disable=SC2086
-  start "$name" 0 node $node_options "$dir/packages/cli/dist/bin.js" "$work/$name.conf"
+  start "$name" 0 node $flags "$dir/packages/cli/dist/bin.js" "$work/$name.conf"
   ppid_=$started
   wait_port "$port"
 }

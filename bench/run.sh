@@ -10,6 +10,8 @@
 #              BENCH_OUT    where the full table is written (default bench/results/latest.md)
 #              BENCH_SERVICE_OPTIONS  extra lines for the service section of the generated config (both proxies)
 #              TUNNEL_COMMIT  label of the tunnel build in the table (default: git rev-parse in TUNNEL_ROOT)
+#              BENCH_FIGURES  which figures to run (default "bulk hs lat idle")
+#              BENCH_TUNNEL_NODE_OPTIONS  extra node flags for tunnel (on top of any the bin's `#!/usr/bin/env -S node ...` line names)
 #
 # Both proxies run the SAME generated stunnel config, pinned to CPU 0; the C load generator and the C backend
 # (bench/loadgen.c) are pinned to CPU 1, so every figure is per core. Runs are interleaved tunnel, stunnel,
@@ -37,6 +39,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 tunnel_root=${TUNNEL_ROOT:-$repo}
 reps=${BENCH_REPS:-3}
+figures=" ${BENCH_FIGURES:-bulk hs lat idle} "
+want() { [[ $figures == *" $1 "* ]]; }
 out=${BENCH_OUT:-$here/results/latest.md}
 proxy_cpu=0
 load_cpu=1
@@ -95,6 +99,9 @@ if [ "$build" -eq 1 ] && [ -z "${TUNNEL_ROOT:-}" ]; then
 fi
 tunnel_bin="$tunnel_root/packages/cli/dist/bin.js"
 [ -f "$tunnel_bin" ] || { echo "bench: $tunnel_bin missing (run pnpm build)" >&2; exit 1; }
+# tunnel runs as its bin would: node flags its #! line passes (`#!/usr/bin/env -S node --flag`) are kept, plus the caller's.
+tunnel_node_flags="$(sed -n '1s/^#!.*[/ ]node\( \|$\)//p' "$tunnel_bin") ${BENCH_TUNNEL_NODE_OPTIONS:-}"
+tunnel_node_flags=$(echo $tunnel_node_flags)
 cc -O2 -pthread -o "$work/loadgen" "$here/loadgen.c" -lssl -lcrypto
 lg="$work/loadgen"
 
@@ -162,7 +169,8 @@ proxy() {
     fi
   } >"$conf"
   if [ "$impl" = tunnel ]; then
-    start "$name" "$proxy_cpu" node "$tunnel_bin" "$conf"
+    # shellcheck disable=SC2086
+    start "$name" "$proxy_cpu" node $tunnel_node_flags "$tunnel_bin" "$conf"
   else
     start "$name" "$proxy_cpu" /usr/bin/stunnel4 "$conf"
   fi
@@ -231,117 +239,126 @@ done
 log "proxies up: tunnel $(node -p 'require(process.argv[1]).version' "$tunnel_root/packages/cli/package.json") (node $(node -v)), $(/usr/bin/stunnel4 -version 2>&1 | grep -m1 '^stunnel')"
 
 # ---- 1. bulk ----
-log "bulk transfers ($((bulk_bytes >> 20)) MiB per run, $reps repetitions)"
-for mode in server client; do
-  for dir in down up; do
-    for conns in 1 8; do
-      fig="bulk $mode-mode $dir x$conns"
-      for rep in $(seq 1 "$reps"); do
-        for impl in tunnel stunnel; do
-          key="$impl-$mode"
-          [ "$mode" = server ] && key="$impl-server-ec"
-          tls=tls
-          [ "$mode" = client ] && tls=plain
-          run_load "${P[$key]}" bulk "${PORT[$key]}" "$tls" "$dir" "$conns" "$bulk_bytes"
-          secs=$(field secs "$line")
-          record "$fig" "$impl" "MB/s" "$(field mbps "$line")"
-          record "$fig" "$impl" "proxy CPU s/GiB" "$(awk -v c="$pcpu" -v b="$bulk_bytes" 'BEGIN {printf "%.3f", c / (b / 1073741824)}')"
-          record "$fig" "$impl" "proxy core busy %" "$(awk -v c="$pcpu" -v s="$secs" 'BEGIN {printf "%.0f", 100 * c / s}')"
-          record_cores "$fig" "$impl"
+if want bulk; then
+  log "bulk transfers ($((bulk_bytes >> 20)) MiB per run, $reps repetitions)"
+  for mode in server client; do
+    for dir in down up; do
+      for conns in 1 8; do
+        fig="bulk $mode-mode $dir x$conns"
+        for rep in $(seq 1 "$reps"); do
+          for impl in tunnel stunnel; do
+            key="$impl-$mode"
+            [ "$mode" = server ] && key="$impl-server-ec"
+            tls=tls
+            [ "$mode" = client ] && tls=plain
+            run_load "${P[$key]}" bulk "${PORT[$key]}" "$tls" "$dir" "$conns" "$bulk_bytes"
+            secs=$(field secs "$line")
+            record "$fig" "$impl" "MB/s" "$(field mbps "$line")"
+            record "$fig" "$impl" "proxy CPU s/GiB" "$(awk -v c="$pcpu" -v b="$bulk_bytes" 'BEGIN {printf "%.3f", c / (b / 1073741824)}')"
+            record "$fig" "$impl" "proxy core busy %" "$(awk -v c="$pcpu" -v s="$secs" 'BEGIN {printf "%.0f", 100 * c / s}')"
+            record_cores "$fig" "$impl"
+          done
         done
+        # No-proxy baselines: the load generator straight to the backend (plain and TLS); the ceiling of the load CPU.
+        run_load - bulk "$be_plain" plain "$dir" "$conns" "$bulk_bytes"
+        record "$fig" "direct plain" "MB/s" "$(field mbps "$line")"
+        run_load - bulk "$be_ec" tls "$dir" "$conns" "$bulk_bytes"
+        record "$fig" "direct TLS" "MB/s" "$(field mbps "$line")"
       done
-      # No-proxy baselines: the load generator straight to the backend (plain and TLS); the ceiling of the load CPU.
-      run_load - bulk "$be_plain" plain "$dir" "$conns" "$bulk_bytes"
-      record "$fig" "direct plain" "MB/s" "$(field mbps "$line")"
-      run_load - bulk "$be_ec" tls "$dir" "$conns" "$bulk_bytes"
-      record "$fig" "direct TLS" "MB/s" "$(field mbps "$line")"
     done
   done
-done
+fi
 
 # ---- 2. handshakes ----
-log "handshakes (${hs_secs} s per run, $hs_conns clients in flight)"
-for cert in ec rsa; do
-  for ver in 1.3 1.2; do
-    for kind in full resume; do
-      fig="handshake $kind TLS$ver $([ $cert = ec ] && echo ECDSA-P256 || echo RSA-2048)"
-      for rep in $(seq 1 "$reps"); do
-        for impl in tunnel stunnel; do
-          key="$impl-server-$cert"
-          run_load "${P[$key]}" hs "${PORT[$key]}" "$ver" "$kind" "$hs_conns" "$hs_secs"
-          count=$(field count "$line")
-          secs=$(field secs "$line")
-          record "$fig" "$impl" "handshakes/s" "$(field rate "$line")"
-          record "$fig" "$impl" "proxy CPU µs/handshake" "$(awk -v c="$pcpu" -v n="$count" 'BEGIN {printf "%.0f", 1e6 * c / n}')"
-          record "$fig" "$impl" "resumed %" "$(awk -v r="$(field reused "$line")" -v n="$count" 'BEGIN {printf "%.0f", 100 * r / n}')"
-          record "$fig" "$impl" "proxy core busy %" "$(awk -v c="$pcpu" -v s="$secs" 'BEGIN {printf "%.0f", 100 * c / s}')"
-          record_cores "$fig" "$impl"
-          record "$fig" "$impl" "negotiated" "$(field tls "$line")"
+if want hs; then
+  log "handshakes (${hs_secs} s per run, $hs_conns clients in flight)"
+  for cert in ec rsa; do
+    for ver in 1.3 1.2; do
+      for kind in full resume; do
+        fig="handshake $kind TLS$ver $([ $cert = ec ] && echo ECDSA-P256 || echo RSA-2048)"
+        for rep in $(seq 1 "$reps"); do
+          for impl in tunnel stunnel; do
+            key="$impl-server-$cert"
+            run_load "${P[$key]}" hs "${PORT[$key]}" "$ver" "$kind" "$hs_conns" "$hs_secs"
+            count=$(field count "$line")
+            secs=$(field secs "$line")
+            record "$fig" "$impl" "handshakes/s" "$(field rate "$line")"
+            record "$fig" "$impl" "proxy CPU µs/handshake" "$(awk -v c="$pcpu" -v n="$count" 'BEGIN {printf "%.0f", 1e6 * c / n}')"
+            record "$fig" "$impl" "resumed %" "$(awk -v r="$(field reused "$line")" -v n="$count" 'BEGIN {printf "%.0f", 100 * r / n}')"
+            record "$fig" "$impl" "proxy core busy %" "$(awk -v c="$pcpu" -v s="$secs" 'BEGIN {printf "%.0f", 100 * c / s}')"
+            record_cores "$fig" "$impl"
+            record "$fig" "$impl" "negotiated" "$(field tls "$line")"
+          done
         done
+        be=$be_ec
+        [ "$cert" = rsa ] && be=$be_rsa
+        run_load - hs "$be" "$ver" "$kind" "$hs_conns" "$hs_secs"
+        record "$fig" "direct TLS" "handshakes/s" "$(field rate "$line")"
       done
-      be=$be_ec
-      [ "$cert" = rsa ] && be=$be_rsa
-      run_load - hs "$be" "$ver" "$kind" "$hs_conns" "$hs_secs"
-      record "$fig" "direct TLS" "handshakes/s" "$(field rate "$line")"
     done
   done
-done
+fi
 
 # ---- 3. latency ----
-log "64-byte ping-pong latency ($lat_count round trips per run)"
-fig="latency 64 B ping-pong, server mode"
-for rep in $(seq 1 "$lat_reps"); do
-  for impl in tunnel stunnel; do
-    run_load - lat "${PORT[$impl-server-ec]}" tls "$lat_count"
-    record "$fig" "$impl" "p50 µs" "$(field p50_us "$line")"
-    record "$fig" "$impl" "p99 µs" "$(field p99_us "$line")"
+if want lat; then
+  log "64-byte ping-pong latency ($lat_count round trips per run)"
+  fig="latency 64 B ping-pong, server mode"
+  for rep in $(seq 1 "$lat_reps"); do
+    for impl in tunnel stunnel; do
+      run_load - lat "${PORT[$impl-server-ec]}" tls "$lat_count"
+      record "$fig" "$impl" "p50 µs" "$(field p50_us "$line")"
+      record "$fig" "$impl" "p99 µs" "$(field p99_us "$line")"
+    done
+    run_load - lat "$be_ec" tls "$lat_count"
+    record "$fig" "direct TLS" "p50 µs" "$(field p50_us "$line")"
+    record "$fig" "direct TLS" "p99 µs" "$(field p99_us "$line")"
+    run_load - lat "$be_plain" plain "$lat_count"
+    record "$fig" "direct plain" "p50 µs" "$(field p50_us "$line")"
+    record "$fig" "direct plain" "p99 µs" "$(field p99_us "$line")"
   done
-  run_load - lat "$be_ec" tls "$lat_count"
-  record "$fig" "direct TLS" "p50 µs" "$(field p50_us "$line")"
-  record "$fig" "direct TLS" "p99 µs" "$(field p99_us "$line")"
-  run_load - lat "$be_plain" plain "$lat_count"
-  record "$fig" "direct plain" "p50 µs" "$(field p50_us "$line")"
-  record "$fig" "direct plain" "p99 µs" "$(field p99_us "$line")"
-done
+fi
 
 # ---- 4. idle connections: a fresh proxy each, RSS before and after ----
-log "idle TLS connections ($idle_count held per proxy)"
-rss_of() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-fig="idle: $idle_count TLS 1.3 connections (ECDSA) held"
-for impl in tunnel stunnel; do
-  proxy "$impl" "$impl-idle" server ec "$be_plain"
-  pid=$ppid_
-  sleep "$settle"
-  rss0=$(rss_of "$pid")
-  fds0=$(ls "/proc/$pid/fd" | wc -l)
-  mkfifo "$work/hold-$impl"
-  taskset -c "$load_cpu" "$lg" idle "$port" "$idle_count" <"$work/hold-$impl" >"$work/idle-$impl.out" &
-  holder=$!
-  pids+=("$holder")
-  exec 7>"$work/hold-$impl" # keeps the holder's stdin open
-  t0=$(date +%s)
-  until grep -q '^ready' "$work/idle-$impl.out" 2>/dev/null; do
-    if [ $(($(date +%s) - t0)) -gt 180 ]; then echo "bench: idle connections took too long" >&2; break; fi
-    sleep 0.2
+if want idle; then
+  log "idle TLS connections ($idle_count held per proxy)"
+  rss_of() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+  fig="idle: $idle_count TLS 1.3 connections (ECDSA) held"
+  for impl in tunnel stunnel; do
+    proxy "$impl" "$impl-idle" server ec "$be_plain"
+    pid=$ppid_
+    sleep "$settle"
+    rss0=$(rss_of "$pid")
+    fds0=$(ls "/proc/$pid/fd" | wc -l)
+    mkfifo "$work/hold-$impl"
+    taskset -c "$load_cpu" "$lg" idle "$port" "$idle_count" <"$work/hold-$impl" >"$work/idle-$impl.out" &
+    holder=$!
+    pids+=("$holder")
+    exec 7>"$work/hold-$impl" # keeps the holder's stdin open
+    t0=$(date +%s)
+    until grep -q '^ready' "$work/idle-$impl.out" 2>/dev/null; do
+      if [ $(($(date +%s) - t0)) -gt 180 ]; then echo "bench: idle connections took too long" >&2; break; fi
+      sleep 0.2
+    done
+    sleep "$settle" # the proxy finishes its upstream connects
+    rss1=$(rss_of "$pid")
+    fds1=$(ls "/proc/$pid/fd" | wc -l)
+    opened=$(field opened "$(cat "$work/idle-$impl.out")")
+    record "$fig" "$impl" "RSS KiB per connection" "$(awk -v a="$rss1" -v b="$rss0" -v n="$opened" 'BEGIN {printf "%.1f", (a - b) / n}')"
+    record "$fig" "$impl" "RSS MiB before" "$(awk -v a="$rss0" 'BEGIN {printf "%.1f", a / 1024}')"
+    record "$fig" "$impl" "RSS MiB with all held" "$(awk -v a="$rss1" 'BEGIN {printf "%.1f", a / 1024}')"
+    record "$fig" "$impl" "connections held (fds/2)" "$(((fds1 - fds0) / 2))"
+    exec 7>&-
+    wait "$holder" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
-  sleep "$settle" # the proxy finishes its upstream connects
-  rss1=$(rss_of "$pid")
-  fds1=$(ls "/proc/$pid/fd" | wc -l)
-  opened=$(field opened "$(cat "$work/idle-$impl.out")")
-  record "$fig" "$impl" "RSS KiB per connection" "$(awk -v a="$rss1" -v b="$rss0" -v n="$opened" 'BEGIN {printf "%.1f", (a - b) / n}')"
-  record "$fig" "$impl" "RSS MiB before" "$(awk -v a="$rss0" 'BEGIN {printf "%.1f", a / 1024}')"
-  record "$fig" "$impl" "RSS MiB with all held" "$(awk -v a="$rss1" 'BEGIN {printf "%.1f", a / 1024}')"
-  record "$fig" "$impl" "connections held (fds/2)" "$(((fds1 - fds0) / 2))"
-  exec 7>&-
-  wait "$holder" 2>/dev/null || true
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-done
+fi
 
 # ---- report ----
 machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), Linux $(uname -r), Node $(node -v), $(openssl version | cut -d' ' -f1-2), $(/usr/bin/stunnel4 -version 2>&1 | grep -m1 '^stunnel' | cut -d' ' -f1-2), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 commit=${TUNNEL_COMMIT:-$(git -C "$tunnel_root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 [ -n "${BENCH_SERVICE_OPTIONS:-}" ] && commit="$commit, service options: $(printf '%s' "$BENCH_SERVICE_OPTIONS" | tr '\n' ';')"
+[ -n "$tunnel_node_flags" ] && commit="$commit, node flags: $tunnel_node_flags"
 table=$(node "$here/report.mjs" "$results" "$machine" "tunnel $commit" "$([ $quick -eq 1 ] && echo quick || echo "full, $reps repetitions")")
 printf '%s\n' "$table"
 if [ "$quick" -eq 0 ]; then
