@@ -376,6 +376,7 @@ function execConnectConfig(name: string, port: number, retry: string | undefined
   const program = script(`${name}.sh`, `echo run >> ${counter}; echo "hello from run $(wc -l < ${counter})"; sleep 0.2`);
   const config = writeConfig(join(dir.path, `${name}.conf`), [
     'foreground = yes',
+    'pid =',
     'syslog = no',
     'debug = info',
     `[${name}]`,
@@ -425,6 +426,34 @@ test(
       await tunnel.stop();
       await server.stop();
     }
+  }, 30_000),
+);
+
+test(
+  'retry = yes restarts the program at the same pace as stunnel4 (one second between runs)',
+  timed(async () => {
+    const stunnel = await which('stunnel4');
+    if (stunnel === undefined) {
+      console.log('  (skipped: stunnel4 is not installed)');
+      return;
+    }
+    const server = await sServer();
+    const ours = execConnectConfig('pace-ours', server.port, 'yes');
+    const theirs = execConnectConfig('pace-theirs', server.port, 'yes');
+    const tunnel = await startTunnel(ours.config);
+    const reference = startProcess(stunnel, [theirs.config]);
+    try {
+      await reference.waitFor(/Configuration successful/, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 2800));
+    } finally {
+      await Promise.all([tunnel.stop(), reference.stop()]);
+      await server.stop();
+    }
+    // Runs of 0.2 s with 1 s pauses: three starts in 2.8 s (t = 0, 1.2, 2.4), give or take one for start-up skew.
+    const [a, b] = [ours.runs(), theirs.runs()];
+    assert.ok(a >= 2 && a <= 4, `tunnel: ${a} runs`);
+    assert.ok(b >= 2 && b <= 4, `stunnel4: ${b} runs`);
+    assert.ok(Math.abs(a - b) <= 1, `tunnel ${a} runs, stunnel4 ${b}`);
   }, 30_000),
 );
 
