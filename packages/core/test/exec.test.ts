@@ -232,6 +232,28 @@ test(
   }, 20_000),
 );
 
+test(
+  'runExecConnect ends its loop with an error line when the program cannot be started, even with retry',
+  timed(async () => {
+    const logger = memoryLogger();
+    const runs: string[] = [];
+    await runExecConnect({
+      service: {
+        name: 'broken',
+        mode: 'client',
+        accept: [],
+        connect: [{ host: '127.0.0.1', port: 9 }],
+        exec: { path: '/nonexistent/program', retryMs: 100 },
+      },
+      logger,
+      signal: new AbortController().signal,
+      onRun: (event) => runs.push(event.id),
+    });
+    assert.equal(runs, []);
+    assert.match(logger.text(), /LOG3\[\d+\]: exec \/nonexistent\/program: the program could not be started \(ENOENT\)/);
+  }, 10_000),
+);
+
 test('programEnvironment: connection facts win over setEnv and inherited values; no REMOTE_* for a non-IP peer', () => {
   const env = programEnvironment(
     { path: '/bin/true', env: { A: '1', REMOTE_PORT: 'x' } },
