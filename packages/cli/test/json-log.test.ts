@@ -1,11 +1,11 @@
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { echoServer, freePort, makePki, type Pki, run, tempDir, timed } from '@tunnel/testkit';
+import { echoServer, freePort, makePki, type Pki, run, startProcess, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTunnel, writeConfig } from './helpers.js';
+import { NODE_ARGS, startTunnel, writeConfig } from './helpers.js';
 import { waitForCount } from './ops-helpers.js';
 
 const dir = tempDir();
@@ -147,6 +147,43 @@ test(
       await echo.close();
     }
   }, 20_000),
+);
+
+test(
+  'logFormat = json with syslog = yes sends each JSON object as the syslog message, with the usual priority',
+  timed(async () => {
+    const socket = join(dir.path, 'json-log.sock');
+    const receiver = startProcess('socat', ['-u', `UNIX-RECV:${socket}`, '-']);
+    try {
+      for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      const file = writeConfig(join(dir.path, 'json-syslog.conf'), [
+        'foreground = quiet',
+        'syslog = yes',
+        'logFormat = json',
+        'service = tunnel-json',
+        'debug = local3.notice',
+        '[svc]',
+        'client = yes',
+        'accept = 127.0.0.1:0',
+        'connect = 127.0.0.1:9',
+        'verify = 0',
+      ]);
+      const tunnel = startProcess(process.execPath, [...NODE_ARGS, file], { env: { ...process.env, TUNNEL_SYSLOG_SOCKET: socket } });
+      try {
+        const [, json] = (await receiver.waitFor(
+          /<157>.*tunnel-json\[\d+\]: (\{[^\n]*"Configuration successful[^\n]*\})/,
+          15_000,
+        )) as string[];
+        const record = JSON.parse(json as string) as Record<string, unknown>;
+        assert.is(record.level, 'notice');
+        assert.is(record.severity, 5);
+      } finally {
+        await tunnel.stop();
+      }
+    } finally {
+      await receiver.stop();
+    }
+  }, 30_000),
 );
 
 test.run();

@@ -77,6 +77,12 @@ test(
         assert.ok(served > 0, `worker ${w} serves the service added on reload`);
       }
 
+      // SIGUSR2 and SIGUSR1 reach every worker: each lists its (no) connections, each reopens the log.
+      tunnel.child.kill('SIGUSR2');
+      await waitForCount(tunnel, /Active connections: 0/g, 2, 5000);
+      tunnel.child.kill('SIGUSR1');
+      await waitForCount(tunnel, /Log file reopened/g, 3, 5000);
+
       tunnel.child.kill('SIGTERM');
       assert.is(await tunnel.exited(), 0);
       assert.not.ok(existsSync(pid), 'the pid file is removed');
