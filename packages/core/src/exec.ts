@@ -63,8 +63,8 @@ export function programEnvironment(
 /**
  * One running program as a Duplex: writes go to its stdin, its stdout (and stderr, when it goes to the connection)
  * are read. Ending the writable side closes its stdin (half-close, as shutdown(SHUT_WR) on stunnel's socket pair);
- * its output ending ends the readable side. Destroying the stream before the program exited sends SIGTERM, then
- * SIGKILL after TIMEOUTclose.
+ * its output ending ends the readable side. Destroying the stream before both directions are done (the connection
+ * ended first, or in an error) sends a still running program SIGTERM, then SIGKILL after TIMEOUTclose.
  */
 class ProgramStream extends Duplex {
   readonly #child: ChildProcess;
@@ -127,9 +127,12 @@ class ProgramStream extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const child = this.#child;
+    // Both directions done without an error: the program saw the end of its input and closed its output, so it is
+    // left to finish on its own, as stunnel leaves it. Anything else means the connection ended first.
+    const completed = error === null && this.readableEnded && this.writableFinished;
     this.#input.destroy();
     for (const output of this.#outputs) output.destroy();
-    if (child.exitCode === null && child.signalCode === null) {
+    if (!completed && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const hard = setTimeout(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

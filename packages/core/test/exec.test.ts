@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Pki, makePki, randomPayload, sha256, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
@@ -252,6 +252,33 @@ test(
     assert.equal(runs, []);
     assert.match(logger.text(), /LOG3\[\d+\]: exec \/nonexistent\/program: the program could not be started \(ENOENT\)/);
   }, 10_000),
+);
+
+test(
+  'a program that closed its output and saw the end of its input is left to finish, not killed, when the connection ends',
+  timed(async () => {
+    const marker = join(dir.path, 'finished-on-its-own');
+    const lingering = script('lingering.sh', `exec >&- 2>&-; cat >/dev/null; sleep 0.3; touch ${marker}`);
+    const { tunnel, port, logger } = await startTunnel([
+      {
+        name: 'linger',
+        mode: 'server',
+        accept: [{ host: '127.0.0.1', port: 0 }],
+        connect: [],
+        exec: { path: lingering },
+        cert: readFileSync(pki.combined('server')),
+      },
+    ]);
+    try {
+      const client = await tlsClient({ host: '127.0.0.1', port: port() });
+      assert.is((await exchange(client, Buffer.from('bye'))).length, 0);
+      await logger.waitFor(/Child process \d+ finished with code 0/);
+      assert.ok(existsSync(marker));
+      assert.not.match(logger.text(), /terminated on signal/);
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 20_000),
 );
 
 test('programEnvironment: connection facts win over setEnv and inherited values; no REMOTE_* for a non-IP peer', () => {
