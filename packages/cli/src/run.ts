@@ -23,7 +23,7 @@ import { createServiceVerifier } from './verifier.js';
 import { type CertWatch, startCertWatch } from './cert-watch.js';
 import { runPrimary, type ServingOperations, startServingOperations } from './operations.js';
 import { inheritedSockets, useInheritedSockets } from './systemd.js';
-import { shareSessionsAcrossWorkers, workerCount, workerId, workerRefusals } from './workers.js';
+import { leaveCluster, shareSessionsAcrossWorkers, workerCount, workerId, workerRefusals } from './workers.js';
 
 /**
  * How long SIGTERM/SIGINT/SIGQUIT wait for connections in flight before they
@@ -64,6 +64,16 @@ export async function prepare(source: ConfigSource): Promise<Prepared> {
  * Resolves with the exit status.
  */
 export async function runConfiguration(source: ConfigSource, preparedAlready?: Prepared): Promise<number> {
+  try {
+    return await runServing(source, preparedAlready);
+  } catch (error) {
+    // A worker that cannot start reports through its exit status (the primary logs it); it must not linger.
+    leaveCluster();
+    throw error;
+  }
+}
+
+async function runServing(source: ConfigSource, preparedAlready?: Prepared): Promise<number> {
   const prepared = preparedAlready ?? (await prepare(source));
   const { config } = prepared;
   const sinks = openLogSinks({
@@ -145,8 +155,7 @@ export async function runConfiguration(source: ConfigSource, preparedAlready?: P
     if (pidFile !== undefined) removePidFile(pidFile, (message) => say(4, message));
     await sinks.close();
     resolveExit(0);
-    // A worker's IPC channel would keep it alive; closing it ends the worker (node:cluster exits with status 0).
-    if (workerId() !== undefined) setImmediate(() => process.disconnect?.());
+    leaveCluster();
   };
   const reload = async () => {
     if (!ready) return;

@@ -311,3 +311,18 @@ export async function shareSessionsAcrossWorkers(
     }),
   );
 }
+
+/**
+ * Ends a worker's part in the cluster once it has stopped (or failed to
+ * start): the IPC channel would otherwise keep it alive. `worker.disconnect()`
+ * marks the exit as intended, so the exit status set by the command stands
+ * (a bare `process.disconnect()` makes node:cluster exit 0). A handle some
+ * library left open cannot hold the worker longer than a few seconds.
+ */
+export function leaveCluster(): void {
+  if (!isTunnelWorker()) return;
+  setImmediate(() => {
+    if (cluster.worker?.isConnected()) cluster.worker.disconnect();
+    setTimeout(() => process.exit(), 3000).unref();
+  });
+}

@@ -203,4 +203,29 @@ test(
   }, 40_000),
 );
 
+test(
+  'a worker that cannot start (its port is taken) fails the whole start-up with the worker error and exit status 1',
+  timed(async () => {
+    const { createServer } = await import('node:net');
+    const { runTunnel } = await import('./helpers.js');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const file = writeConfig(join(dir.path, 'taken.conf'), [
+        'foreground = yes',
+        'syslog = no',
+        'workers = 2',
+        ...service('web', taken, 1),
+      ]);
+      const result = await runTunnel([file], { timeoutMs: 30_000 });
+      assert.is(result.code, 1);
+      assert.match(result.stderr, /ERR_TUNNEL_ADDRESS_IN_USE/);
+      assert.match(result.stderr, /ERR_TUNNEL_WORKER_START/);
+    } finally {
+      blocker.close();
+    }
+  }, 40_000),
+);
+
 test.run();
