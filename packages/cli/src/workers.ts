@@ -109,6 +109,8 @@ interface Slot {
   quickDeaths: number;
   ready: boolean;
   restart: NodeJS.Timeout | undefined;
+  /** How many times this slot's worker was started again after dying. */
+  restarts: number;
 }
 
 /** The running primary. */
@@ -135,6 +137,7 @@ export function startPrimary(count: number, say: Say): Primary {
     quickDeaths: 0,
     ready: false,
     restart: undefined,
+    restarts: 0,
   }));
   let stopping = false;
   let starting = true;
@@ -193,6 +196,7 @@ export function startPrimary(count: number, say: Say): Primary {
         3,
         `Worker ${slot.id} (pid ${worker.process.pid}) died (${how}) after ${Math.round(lived / 1000)} s; restarting it in ${pause} ms`,
       );
+      slot.restarts += 1;
       slot.restart = setTimeout(() => fork(slot), pause);
     });
   };
@@ -254,7 +258,20 @@ export function startPrimary(count: number, say: Say): Primary {
         .sort((a, b) => a.slot.id - b.slot.id)
         .map((a) => ({ labels: { worker: String(a.slot.id) }, snapshot: a.snapshot }));
       const up = answers.filter((a) => a.snapshot !== undefined).length;
-      return `${renderPrometheus(sources)}# HELP tunnel_workers_up Workers that answered this scrape.\n# TYPE tunnel_workers_up gauge\ntunnel_workers_up ${up}\n# HELP tunnel_workers_configured Workers the configuration asks for.\n# TYPE tunnel_workers_configured gauge\ntunnel_workers_configured ${count}\n`;
+      const restarts = slots.map((slot) => `tunnel_worker_restarts_total{worker="${slot.id}"} ${slot.restarts}`);
+      return [
+        renderPrometheus(sources).trimEnd(),
+        '# HELP tunnel_workers_up Workers that answered this scrape.',
+        '# TYPE tunnel_workers_up gauge',
+        `tunnel_workers_up ${up}`,
+        '# HELP tunnel_workers_configured Workers the configuration asks for.',
+        '# TYPE tunnel_workers_configured gauge',
+        `tunnel_workers_configured ${count}`,
+        '# HELP tunnel_worker_restarts_total Times the primary started a worker again after it died.',
+        '# TYPE tunnel_worker_restarts_total counter',
+        ...restarts,
+        '',
+      ].join('\n');
     },
     async stop(timeoutMs) {
       stopping = true;

@@ -97,11 +97,12 @@ test(
   'a worker killed from outside is restarted after a pause and serves again',
   timed(async () => {
     const echo = await echoServer();
-    const port = await freePort();
+    const [port, metrics] = [await freePort(), await freePort()];
     const file = writeConfig(join(dir.path, 'restart.conf'), [
       'foreground = yes',
       'syslog = no',
       'workers = 2',
+      `metrics = ${metrics}`,
       ...service('web', port, echo.port),
     ]);
     const tunnel = await startTunnel(file);
@@ -116,6 +117,10 @@ test(
       await tunnel.waitFor(/Worker \d \(pid \d+\) died \(signal SIGKILL\) after \d+ s; restarting it in \d+ ms/, 5000);
       await tunnel.waitFor(/Worker \d \(pid \d+\) listening/, 15_000);
       for (let i = 0; i < 4; i++) await echoThrough(port, 50);
+      const scraped = (await curl(`http://127.0.0.1:${metrics}/metrics`)).body;
+      const restarts = [1, 2].map((w) => sampleValue(scraped, `tunnel_worker_restarts_total{worker="${w}"}`) ?? -1);
+      assert.equal([...restarts].sort(), [0, 1]);
+      assert.is(sampleValue(scraped, 'tunnel_workers_up'), 2);
       tunnel.child.kill('SIGTERM');
       assert.is(await tunnel.exited(), 0);
     } finally {
