@@ -107,16 +107,21 @@ function describePeer(peer: ActiveConnection['peer']): string {
 }
 
 /**
- * SIGUSR2 (stunnel 5.68): one line per connection in flight — id, service,
- * peer, age and the bytes read from and written to the accepted socket.
+ * SIGUSR2 (stunnel 5.68): the connections in flight, framed as stunnel4 frames
+ * them ("Active connections:", one "Active connection ID: Service [NAME], …"
+ * line each, "Listed N active connection(s)"). stunnel's lines give the
+ * plaintext byte counts; ours give the peer, the age and the bytes read from and
+ * written to the accepted socket (the pump counts plaintext only when a
+ * connection ends).
  */
 export function describeActiveConnections(list: readonly ActiveConnection[], now = Date.now()): string[] {
-  const lines = [`Active connections: ${list.length}`];
+  const lines = ['Active connections:'];
   for (const connection of list) {
     const age = Math.max(0, Math.round((now - connection.since.getTime()) / 1000));
     lines.push(
-      `Connection ${connection.id}: service [${connection.service}], peer ${describePeer(connection.peer)}, age ${age} s, ${connection.bytesIn} byte(s) in, ${connection.bytesOut} byte(s) out`,
+      `Active connection ${connection.id}: Service [${connection.service}], peer ${describePeer(connection.peer)}, age ${age} s, ${connection.bytesIn} byte(s) in, ${connection.bytesOut} byte(s) out`,
     );
   }
+  lines.push(`Listed ${list.length} active connection(s)`);
   return lines;
 }

@@ -48,9 +48,10 @@ test('the SIGUSR2 list names each connection with service, peer, age and bytes',
     now,
   );
   assert.equal(lines, [
-    'Active connections: 2',
-    'Connection 3: service [web], peer [::1]:5000, age 61 s, 10 byte(s) in, 20 byte(s) out',
-    'Connection 4: service [sock], peer a Unix socket, age 0 s, 0 byte(s) in, 0 byte(s) out',
+    'Active connections:',
+    'Active connection 3: Service [web], peer [::1]:5000, age 61 s, 10 byte(s) in, 20 byte(s) out',
+    'Active connection 4: Service [sock], peer a Unix socket, age 0 s, 0 byte(s) in, 0 byte(s) out',
+    'Listed 2 active connection(s)',
   ]);
 });
 

@@ -15,7 +15,7 @@ test.before(async () => {
 test.after(() => dir.remove());
 
 test(
-  'SIGUSR2 logs one line per connection in flight with id, service, peer, age and bytes',
+  'SIGUSR2 lists the connections in flight as stunnel4 frames them, each with id, service, peer, age and bytes',
   timed(async () => {
     const echo = await echoServer();
     const [tlsPort, plainPort] = [await freePort(), await freePort()];
@@ -34,7 +34,7 @@ test(
     const tunnel = await startTunnel(file);
     try {
       tunnel.child.kill('SIGUSR2');
-      await tunnel.waitFor(/Active connections: 0/, 5000);
+      await tunnel.waitFor(/Listed 0 active connection\(s\)/, 5000);
 
       const direct = await tlsOpen(tlsPort);
       direct.write('12345');
@@ -44,14 +44,14 @@ test(
       await once(plain, 'data');
       tunnel.child.kill('SIGUSR2');
       // Three: the direct TLS client, the client-mode service's plain client, and its TLS connection to [web].
-      await tunnel.waitFor(/Active connections: 3/, 5000);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await tunnel.waitFor(/Listed 3 active connection\(s\)/, 5000);
       const lines = tunnel
         .output()
         .split('\n')
-        .filter((l) => / Connection \S+: service \[/.test(l));
+        .filter((l) => /Active connection \S+: Service \[/.test(l));
       assert.is(lines.length, 3);
-      const pattern = /Connection (\S+): service \[(web|out)\], peer 127\.0\.0\.1:\d+, age \d+ s, (\d+) byte\(s\) in, (\d+) byte\(s\) out$/;
+      const pattern =
+        /Active connection (\S+): Service \[(web|out)\], peer 127\.0\.0\.1:\d+, age \d+ s, (\d+) byte\(s\) in, (\d+) byte\(s\) out$/;
       const parsed = lines.map((l) => pattern.exec(l));
       for (const match of parsed) assert.ok(match, 'line shape');
       const out = parsed.find((m) => m?.[2] === 'out');

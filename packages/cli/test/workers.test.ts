@@ -79,7 +79,7 @@ test(
 
       // SIGUSR2 and SIGUSR1 reach every worker: each lists its (no) connections, each reopens the log.
       tunnel.child.kill('SIGUSR2');
-      await waitForCount(tunnel, /Active connections: 0/g, 2, 5000);
+      await waitForCount(tunnel, /Listed 0 active connection\(s\)/g, 2, 5000);
       tunnel.child.kill('SIGUSR1');
       await waitForCount(tunnel, /Log file reopened/g, 3, 5000);
 
