@@ -255,7 +255,7 @@ function stdinPeer(): { address: string; port: number; family: string } | undefi
 
 /** stunnel keeps these globals from the first start across SIGHUP; say so when the new file changes them. */
 function warnAboutFixedGlobals(before: Config, after: Config, warn: (message: string) => void): void {
-  for (const option of ['chroot', 'foreground', 'pid', 'setgid', 'setuid'] as const) {
+  for (const option of ['chroot', 'foreground', 'pid', 'setgid', 'setuid', 'workers', 'metrics', 'logFormat'] as const) {
     if (JSON.stringify(before.globals[option]) !== JSON.stringify(after.globals[option])) {
       warn(`${option} cannot change on reload; the value from start-up stays in force until a restart`);
     }
