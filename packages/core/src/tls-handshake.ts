@@ -158,12 +158,22 @@ export async function acceptTls(service: PreparedService, stream: Duplex, signal
     // Node passes OCSPRequest listeners no socket, and stapling must follow this connection's signal:
     // one emitter per connection, carrying the session listeners too.
     server = new EventEmitter();
+    // Node asks the server's `_sharedCreds` for the certificate to staple for (lib/_tls_wrap.js requestOCSP);
+    // an emitter without it silently skips OCSPRequest unless an SNI slave context was chosen.
+    (server as EventEmitter & { _sharedCreds?: SecureContext })._sharedCreds = service.tls.context;
     addSessionListeners(server, service);
-    server.on('OCSPRequest', (certificate: Buffer, issuer: Buffer, callback: (error: Error | null, response?: Buffer) => void) => {
-      staple(certificate, issuer, signal).then(
-        (response) => callback(null, response),
-        () => callback(null),
-      );
+    server.on('OCSPRequest', (certificate: Buffer, issuer: Buffer | null, callback: (error: Error | null, response?: Buffer) => void) => {
+      // Node passes a null issuer when the chain in `cert` stops at the leaf: no OCSP CertID can be built, so no staple.
+      if (!Buffer.isBuffer(certificate) || !Buffer.isBuffer(issuer)) {
+        callback(null);
+        return;
+      }
+      Promise.resolve()
+        .then(() => staple(certificate, issuer, signal))
+        .then(
+          (response) => callback(null, response),
+          () => callback(null),
+        );
     });
   }
   const socket = new TLSSocket(stream as Socket, {

@@ -197,6 +197,36 @@ test(
 );
 
 test(
+  'server mode: with OCSP stapling (one server emitter per connection) session IDs still resume through the store',
+  timed(async () => {
+    let stapled = 0;
+    const verifier: PeerVerifier = {
+      tlsOptions: {},
+      check: async () => ({ ok: true }),
+      staple: async () => {
+        stapled += 1;
+        return undefined;
+      },
+    };
+    const store = mapStore();
+    // The chain carries the CA so Node can name the issuer the OCSP request is about.
+    const cert = Buffer.concat([readFileSync(pki.combined('server')), readFileSync(pki.ca)]);
+    const { tunnel, port } = await startTunnel([serverService({ verifier, sessionStore: store, cert })]);
+    try {
+      const tls12 = { maxVersion: 'TLSv1.2' as const, secureOptions: 0x4000 };
+      // requestOCSP makes Node ask for a staple, so the server's OCSPRequest listener runs.
+      const first = await connectOnce({ port: port(), ...tls12, requestOCSP: true } as ConnectionOptions);
+      const second = await connectOnce({ port: port(), ...tls12, requestOCSP: true, session: first.session } as ConnectionOptions);
+      assert.ok(second.reused);
+      assert.is(store.sets, 1);
+      assert.ok(stapled >= 1, `staple called ${stapled} time(s)`);
+    } finally {
+      await tunnel.close({ graceful: false });
+    }
+  }, 20_000),
+);
+
+test(
   'client mode: the second connection to openssl s_server resumes the first one’s session; sessionResume = false does not',
   timed(async () => {
     for (const sessionResume of [true, false]) {
