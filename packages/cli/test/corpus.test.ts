@@ -80,6 +80,7 @@ test.before(async () => {
   haveStunnel = (await which('stunnel4')) !== undefined;
 });
 test.after(async () => {
+  for (const child of spawned) await child.stop();
   await echo?.close();
   dir.remove();
 });
@@ -90,6 +91,14 @@ interface Run {
   readonly dir: string;
   readonly ports: Record<string, number>;
   readonly process: RunningProcess;
+}
+
+/** Every process this file starts, so test.after can stop any a failed test left behind (it would keep uvu alive). */
+const spawned = new Set<RunningProcess>();
+function track(command: string, args: readonly string[], options: Parameters<typeof startProcess>[2] = {}): RunningProcess {
+  const child = startProcess(command, args, options);
+  spawned.add(child);
+  return child;
 }
 
 /** Fills the @...@ placeholders. */
@@ -148,8 +157,7 @@ async function start(
   // `tunnel -test FILE` (a tunnel extension) checks the file without binding anything; its verdict must match.
   const checked = impl === 'tunnel' ? await runTunnel(['-test', file], { timeoutMs: 20_000 }) : undefined;
   const listening = [...text.matchAll(/^accept\s*=\s*127\.0\.0\.1:(\d+)/gm)].map((match) => Number(match[1]));
-  const process_ =
-    impl === 'stunnel4' ? startProcess('stunnel4', [file], { cwd: runDir }) : startProcess(process.execPath, [...NODE_ARGS, file]);
+  const process_ = impl === 'stunnel4' ? track('stunnel4', [file], { cwd: runDir }) : track(process.execPath, [...NODE_ARGS, file]);
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (process_.child.exitCode !== null || process_.child.signalCode !== null) {
@@ -172,7 +180,7 @@ async function start(
 
 /** One `openssl s_client` session: sends `send`, resolves with its output once `expect` appears, or false when it ends first. */
 async function sClient(args: readonly string[], send: string, expect: RegExp): Promise<{ ok: boolean; output: string }> {
-  const client = startProcess('openssl', ['s_client', ...args]);
+  const client = track('openssl', ['s_client', ...args]);
   client.child.stdin?.on('error', () => {});
   client.child.stdin?.write(send);
   try {
@@ -223,7 +231,7 @@ async function plainExchange(port: number, line: string): Promise<string> {
 
 /** `openssl s_server -rev` (answers each line reversed) on `port`, printing the TLS extensions it is offered. */
 async function sServer(port: number, extra: readonly string[] = [], leaf = 'server'): Promise<RunningProcess> {
-  const server = startProcess('openssl', [
+  const server = track('openssl', [
     's_server',
     '-accept',
     String(port),
@@ -235,8 +243,82 @@ async function sServer(port: number, extra: readonly string[] = [], leaf = 'serv
     '-tlsextdebug',
     ...extra,
   ]);
-  await server.waitFor(/ACCEPT/, 5000);
+  try {
+    await server.waitFor(/ACCEPT/, 5000);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   return server;
+}
+
+/** Issues `name.pem`/`name.key` (CN and SAN localhost) from the test CA, with an AIA extension naming an OCSP responder. */
+async function aiaLeaf(name: string, serial: number, ocspPort: number): Promise<void> {
+  const path = (file: string) => join(pki.dir, file);
+  await run(
+    'openssl',
+    ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost'].concat([
+      '-keyout',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.csr`),
+    ]),
+  );
+  writeFileSync(
+    path(`${name}.ext`),
+    `basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:${ocspPort}/\n`,
+  );
+  await run(
+    'openssl',
+    ['x509', '-req', '-in', path(`${name}.csr`), '-CA', pki.ca, '-CAkey', path('ca.key'), '-set_serial', String(serial)].concat([
+      '-days',
+      '2',
+      '-extfile',
+      path(`${name}.ext`),
+      '-out',
+      path(`${name}.pem`),
+    ]),
+  );
+}
+
+/** `openssl ocsp` as a responder on `port`, signing with the test CA, for the given serials (decimal) and states. */
+async function ocspResponder(port: number, states: Record<number, 'good' | 'revoked'>): Promise<RunningProcess> {
+  const index = join(dir.path, `ocsp-index-${port}.txt`);
+  // index.txt as `openssl ca` writes it: status, expiry, revocation time, serial (hex), file, subject.
+  const rows = Object.entries(states).map(([serial, state]) =>
+    [
+      state === 'good' ? 'V' : 'R',
+      '301231235959Z',
+      state === 'good' ? '' : '240101000000Z',
+      Number(serial).toString(16).toUpperCase().padStart(2, '0'),
+      'unknown',
+      '/CN=localhost',
+    ].join('\t'),
+  );
+  writeFileSync(index, `${rows.join('\n')}\n`);
+  const responder = track('openssl', [
+    'ocsp',
+    // OpenSSL 3.0's ocsp takes a bare port here (no host).
+    '-port',
+    String(port),
+    '-index',
+    index,
+    '-CA',
+    pki.ca,
+    '-rsigner',
+    pki.ca,
+    '-rkey',
+    join(pki.dir, 'ca.key'),
+    '-ignore_err',
+  ]);
+  try {
+    await responder.waitFor(/waiting for OCSP client connections/i, 5000);
+  } catch (error) {
+    // Never leave a responder behind: it would keep the test process alive.
+    await responder.stop();
+    throw error;
+  }
+  return responder;
 }
 
 /** A scripted SMTP server without TLS (the backend stunnel's smtp protocol sits in front of). */
@@ -328,7 +410,7 @@ async function slapd(port: number): Promise<RunningProcess> {
     `directory ${base}/db`,
   ];
   writeFileSync(join(base, 'slapd.conf'), `${lines.join('\n')}\n`);
-  const server = startProcess('slapd', ['-h', `ldap://127.0.0.1:${port}/`, '-f', join(base, 'slapd.conf'), '-d', '0']);
+  const server = track('slapd', ['-h', `ldap://127.0.0.1:${port}/`, '-f', join(base, 'slapd.conf'), '-d', '0']);
   const deadline = Date.now() + 10_000;
   while (!(await accepts(port))) {
     if (Date.now() > deadline) throw new Error(`slapd did not start: ${server.output()}`);
@@ -432,12 +514,28 @@ const CASES: Readonly<Record<string, Case>> = {
     },
   },
   '05-client-verify-ocspaia.conf': {
-    ports: ['TLSPORT'],
-    peers: sServerPeer(),
+    ports: ['TLSPORT', 'OCSPPORT'],
+    async peers(ports) {
+      // Two server certificates whose AIA extension names our OCSP responder: one it says is good, one revoked.
+      const ocspPort = ports.OCSPPORT as number;
+      await aiaLeaf('aia-good', 101, ocspPort);
+      await aiaLeaf('aia-revoked', 102, ocspPort);
+      const responder = await ocspResponder(ocspPort, { 101: 'good', 102: 'revoked' });
+      const stopServer = await sServerPeer('-cert', pki.cert('aia-good'), '-key', pki.key('aia-good'))(ports);
+      return async () => {
+        await stopServer();
+        await responder.stop();
+      };
+    },
     async check({ ports }) {
       const answer = await plainExchange(ports.PORT1 as number, 'hello verified');
       assert.match(answer, /deifirev olleh/, `the reversed line came back from s_server: ${JSON.stringify(answer)}`);
-      // The same CA, but a certificate for "other": checkHost = localhost refuses it, so nothing comes back.
+      // OCSPaia: the responder named in the certificate says this one is revoked, so nothing comes back.
+      await peerServer?.stop();
+      peerServer = await sServer(ports.TLSPORT as number, [], 'aia-revoked');
+      const revoked = await plainExchange(ports.PORT1 as number, 'hello revoked');
+      assert.not.match(revoked, /dekover olleh/, 'a server certificate the AIA responder reports revoked is refused (OCSPaia)');
+      // The same CA, but a certificate for "other": checkHost = localhost refuses it.
       await peerServer?.stop();
       peerServer = await sServer(ports.TLSPORT as number, [], 'other');
       const refused = await plainExchange(ports.PORT1 as number, 'hello other');
