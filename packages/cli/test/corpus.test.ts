@@ -4,6 +4,10 @@
  * started under Debian's stunnel4 (the behavioural oracle) and under `tunnel`, on loopback in a temporary directory,
  * and the same behaviour check runs against both: a connection works end to end and the setting is visible (TLS 1.3
  * only → a TLS 1.2 client fails, and so on). The check passing against stunnel4 is what shows it can fail.
+ * `tunnel -test FILE` must give the same verdict as starting tunnel.
+ *
+ * While debugging one configuration: CORPUS_ONLY=06 runs only the matching files, CORPUS_DEBUG=1 prints each process's
+ * start-up output.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
