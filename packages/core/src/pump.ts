@@ -35,17 +35,17 @@ const CHECKS_PER_LIMIT = 4;
  * Write buffer of each side while pumping. Node's default (16 KiB) is below one read of a plain socket (64 KiB), so
  * every chunk made the write report "full": the source paused, stopped reading (an epoll_ctl), and started again
  * (another) once the write completed — two system calls and a pause/drain/resume round per 64 KiB (strace, 1 GiB
- * download). Two reads' worth keeps the pipe flowing; a slow receiver still stops the source at this bound.
+ * download). Two reads' worth keeps the pipe flowing; a slow receiver still stops the source at this bound. Only the
+ * writable side is raised: that is what decides when the source pauses, and the readable bound stays small, so a
+ * connection whose receiver stalls holds at most this plus one read per direction.
  */
 const PUMP_HIGH_WATER_MARK = 128 * 1024;
 
-/** Raises a stream's buffer bounds for the transfer (never lowers them); a stream without Node's stream state keeps its own. */
+/** Raises a stream's write buffer bound for the transfer (never lowers it); a stream without Node's stream state keeps its own. */
 function widen(stream: Duplex): void {
-  const states = stream as unknown as { _writableState?: { highWaterMark?: number }; _readableState?: { highWaterMark?: number } };
-  for (const state of [states._writableState, states._readableState]) {
-    if (state !== undefined && typeof state.highWaterMark === 'number' && state.highWaterMark < PUMP_HIGH_WATER_MARK) {
-      state.highWaterMark = PUMP_HIGH_WATER_MARK;
-    }
+  const state = (stream as unknown as { _writableState?: { highWaterMark?: number } })._writableState;
+  if (state !== undefined && typeof state.highWaterMark === 'number' && state.highWaterMark < PUMP_HIGH_WATER_MARK) {
+    state.highWaterMark = PUMP_HIGH_WATER_MARK;
   }
 }
 

@@ -153,6 +153,41 @@ test(
 );
 
 test(
+  'a receiver that stops reading stops the source: the pump holds at most its write bound plus one read',
+  timed(async () => {
+    const [client, tlsSide] = await tcpPair();
+    const [plainSide, backend] = await tcpPair();
+    try {
+      backend.pause();
+      const done = pump({
+        tls: tlsSide,
+        plain: plainSide,
+        leftoverToTls: Buffer.alloc(0),
+        leftoverToPlain: Buffer.alloc(0),
+        idleMs: 10_000,
+        closeMs: 10_000,
+        signal: new AbortController().signal,
+      });
+      const payload = randomPayload(32_000_000);
+      client.end(payload);
+      // Far more than the kernel's socket buffers take: the rest must wait in the client, not in the pump.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(client.writableLength > 0, 'the client was never held back');
+      const held = plainSide.writableLength + tlsSide.readableLength;
+      assert.ok(held <= 128 * 1024 + 64 * 1024, `the pump holds ${held} bytes`);
+      const received = readAll(backend);
+      backend.end();
+      const result = await done;
+      assert.is(result.error, undefined);
+      assert.is(sha256(await received), sha256(payload));
+      assert.is(result.bytesToSocket, payload.length);
+    } finally {
+      for (const s of [client, tlsSide, plainSide, backend]) s.destroy();
+    }
+  }),
+);
+
+test(
   'pump carries 8 MB each way at once through a real TLS session intact, with both sides half-closing',
   timed(async () => {
     const demo = await createDemoCertificate();
