@@ -36,6 +36,8 @@ export interface ConnectionObserver {
 /** Logs the one-line description of the negotiated TLS session as stunnel does. */
 /** The abort reason of a connection that ended normally; one shared value, so no Error (and stack) is built per connection. */
 const CONNECTION_CLOSED = new TunnelError('ERR_TUNNEL_SHUTDOWN', 'connection closed');
+/** No leftover bytes (a connection whose channels were never made). */
+const NOTHING = Buffer.alloc(0);
 
 function logTls(log: BoundLog, socket: TLSSocket, verb: 'accepted' | 'connected'): void {
   // Hot path: nothing is computed for lines the service's debug level drops.
@@ -132,10 +134,13 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
 
   const rawLocal = input.local;
   let localStream: Duplex = rawLocal;
-  let localChannel = new StreamChannel(localStream, { signal });
+  // The channels over each side are made on first use: a service without a protocol never reads through one.
+  let localChannel: StreamChannel | undefined;
   let rawRemote: Socket | undefined;
   let remoteStream: Duplex | undefined;
   let remoteChannel: StreamChannel | undefined;
+  const localOf = () => (localChannel ??= new StreamChannel(localStream, { signal }));
+  const remoteOf = () => (remoteChannel ??= new StreamChannel(remoteStream as Duplex, { signal }));
   let tlsSocket: TLSSocket | undefined;
   let tlsInfo: TlsInfo | undefined;
   let target: Target | undefined;
@@ -163,8 +168,7 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
           log,
         });
         remoteStream = programStream;
-        remoteChannel = new StreamChannel(programStream, { signal });
-        return remoteChannel;
+        return remoteOf();
       }
       const socket = await current.upstream.connect({
         targets: target === undefined ? targets : [target],
@@ -176,47 +180,49 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
       socket.setNoDelay(true);
       rawRemote = socket;
       remoteStream = socket;
-      remoteChannel = new StreamChannel(socket, { signal });
       // localAddress is a getsockname() system call: only for a line that will be written (debug >= notice).
       if (log.enabled(5)) {
         const from = socket.localAddress === undefined ? 'a Unix socket' : `${socket.localAddress}:${socket.localPort}`;
         log.notice(`Service [${current.name}] connected remote server from ${from}`);
       }
-      return remoteChannel;
+      return remoteOf();
     })();
     return connecting;
   };
 
-  const context: ProtocolContext = {
-    mode,
-    get service() {
-      return current.name;
-    },
-    peer,
-    options: service.options.protocolOptions ?? {},
-    signal,
-    get log() {
-      return log;
-    },
-    get local() {
-      return localChannel;
-    },
-    get remote() {
-      return remoteChannel;
-    },
-    setTarget(next) {
-      if (connecting !== undefined)
-        throw new TunnelError('ERR_TUNNEL_REMOTE_CONNECTED', 'setTarget: the upstream is already connected', { stage });
-      target = next;
-    },
-    connectRemote,
-    get tls() {
-      // Computed on first use: most connections have no protocol that asks.
-      if (tlsInfo === undefined && tlsSocket !== undefined) tlsInfo = tlsInfoOf(tlsSocket);
-      return tlsInfo;
-    },
-    state: new Map(),
-  };
+  // The protocol context (an object with getters, a Map) is built only for a service with a protocol.
+  let context: ProtocolContext | undefined;
+  const contextOf = (): ProtocolContext =>
+    (context ??= {
+      mode,
+      get service() {
+        return current.name;
+      },
+      peer,
+      options: service.options.protocolOptions ?? {},
+      signal,
+      get log() {
+        return log;
+      },
+      get local() {
+        return localOf();
+      },
+      get remote() {
+        return remoteStream === undefined ? undefined : remoteOf();
+      },
+      setTarget(next) {
+        if (connecting !== undefined)
+          throw new TunnelError('ERR_TUNNEL_REMOTE_CONNECTED', 'setTarget: the upstream is already connected', { stage });
+        target = next;
+      },
+      connectRemote,
+      get tls() {
+        // Computed on first use: most connections have no protocol that asks.
+        if (tlsInfo === undefined && tlsSocket !== undefined) tlsInfo = tlsInfoOf(tlsSocket);
+        return tlsInfo;
+      },
+      state: new Map(),
+    });
 
   let result: { bytesToTls: number; bytesToSocket: number; error: Error | undefined } = {
     bytesToTls: 0,
@@ -231,18 +237,18 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
       if (destination !== undefined) targets = [destination];
     }
     stage = 'preConnect';
-    if (protocol?.preConnect) await protocol.preConnect(context);
+    if (protocol?.preConnect) await protocol.preConnect(contextOf());
     stage = 'connect';
     if (mode === 'client' || protocol?.preTls !== undefined) await connectRemote();
     stage = 'preTls';
-    if (protocol?.preTls) await protocol.preTls(context);
+    if (protocol?.preTls) await protocol.preTls(contextOf());
 
     // CVE-2011-0411: plaintext read past a STARTTLS-like dialogue would be taken as sent under TLS. Refuse it.
-    const bound = mode === 'server' ? localChannel : (remoteChannel as StreamChannel);
-    if (bound.buffered > 0) {
+    const early = (mode === 'server' ? localChannel : remoteChannel)?.buffered ?? 0;
+    if (early > 0) {
       throw new TunnelError(
         'ERR_TUNNEL_PLAINTEXT_INJECTION',
-        `${bound.buffered} byte(s) of plaintext received before the TLS handshake (STARTTLS injection, CVE-2011-0411)`,
+        `${early} byte(s) of plaintext received before the TLS handshake (STARTTLS injection, CVE-2011-0411)`,
         { service: service.name, stage: 'preTls' },
       );
     }
@@ -329,23 +335,24 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
       if (mode === 'server') localStream = compressStream(localStream, compression);
       else remoteStream = compressStream(remoteStream as Duplex, compression);
     }
-    if (mode === 'server') localChannel = new StreamChannel(localStream, { signal });
-    else remoteChannel = new StreamChannel(remoteStream as Duplex, { signal });
+    // The TLS side changed stream: its channel is made again, over the new stream, if a protocol asks.
+    if (mode === 'server') localChannel = undefined;
+    else remoteChannel = undefined;
 
     stage = 'postTls';
-    if (protocol?.postTls) await protocol.postTls(context);
+    if (protocol?.postTls) await protocol.postTls(contextOf());
     stage = 'connect';
     await connectRemote();
     clearTimeout(busy);
 
     stage = 'pump';
-    const tlsSide = mode === 'server' ? localChannel : (remoteChannel as StreamChannel);
-    const plainSide = mode === 'server' ? (remoteChannel as StreamChannel) : localChannel;
+    const tlsSide = mode === 'server' ? localChannel : remoteChannel;
+    const plainSide = mode === 'server' ? remoteChannel : localChannel;
     result = await pump({
       tls: mode === 'server' ? localStream : (remoteStream as Duplex),
       plain: mode === 'server' ? (remoteStream as Duplex) : localStream,
-      leftoverToTls: plainSide.takeBuffered(),
-      leftoverToPlain: tlsSide.takeBuffered(),
+      leftoverToTls: plainSide?.takeBuffered() ?? NOTHING,
+      leftoverToPlain: tlsSide?.takeBuffered() ?? NOTHING,
       idleMs: service.timeouts.idleMs,
       closeMs: service.timeouts.closeMs,
       signal,
