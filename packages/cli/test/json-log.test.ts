@@ -86,7 +86,7 @@ test(
       const events = (name: string) => lines.filter((l) => l.event === name);
       const opened = events('connection.open');
       assert.is(opened.length, 2);
-      assert.is((opened[0]?.peer as { address: string }).address, '127.0.0.1');
+      assert.is((opened[0]?.peer as { address: string } | undefined)?.address, '127.0.0.1');
       assert.is(opened[0]?.service, 'web');
 
       const [handshake] = events('tls.handshake');

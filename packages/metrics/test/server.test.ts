@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
-import { createTunnel } from '@tunnel/core';
+import { createTunnel, type Tunnel } from '@tunnel/core';
 import { type EchoServer, type Pki, echoServer, makePki, run, tempDir, timed } from '@tunnel/testkit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,6 +19,13 @@ test.after(async () => {
   await echo.close();
   dir.remove();
 });
+
+/** The TCP port a service of a tunnel listens on. */
+function portOf(tunnel: Tunnel, service: string): number {
+  const first = tunnel.addresses().get(service)?.[0];
+  if (first === undefined || typeof first === 'string') throw new Error(`no TCP listener for ${service}`);
+  return first.port;
+}
 
 /** curl's status line and body. */
 async function curl(url: string, ...extra: string[]): Promise<{ status: number; body: string; type: string }> {
@@ -66,7 +73,7 @@ test(
         collect: () => renderPrometheus([{ labels: {}, snapshot: metrics.snapshot() }]),
         healthy: () => true,
       });
-      const port = (tunnel.addresses().get('web')?.[0] as { port: number }).port;
+      const port = portOf(tunnel, 'web');
       const closed = new Promise<void>((resolve) => {
         let count = 0;
         tunnel.on('connectionClose', () => ++count === 5 && resolve());
@@ -162,7 +169,7 @@ test(
     await tunnel.listen();
     try {
       const closed = new Promise((resolve) => tunnel.on('connectionClose', resolve));
-      await transfer((tunnel.addresses().get('chan')?.[0] as { port: number }).port, 42);
+      await transfer(portOf(tunnel, 'chan'), 42);
       await closed;
       const figures = metrics.snapshot().services.chan;
       assert.is(figures?.accepted, 1);
