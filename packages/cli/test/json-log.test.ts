@@ -32,7 +32,7 @@ function parseAll(text: string): Line[] {
 }
 
 test(
-  'logFormat = json: every line is one JSON object; open, handshake, close and verification failure carry their fields',
+  'logFormat = json: every line is one JSON object; open, handshake (with SNI and ALPN), close and verification failure carry their fields',
   timed(async () => {
     const echo = await echoServer();
     const port = await freePort();
@@ -49,6 +49,7 @@ test(
       `cert = ${pki.combined('server')}`,
       `CAfile = ${pki.ca}`,
       'verify = 2',
+      'alpn = h2,http/1.1',
     ]);
     const tunnel = await startTunnel(file);
     try {
@@ -61,6 +62,7 @@ test(
         cert: readFileSync(pki.cert('client')),
         key: readFileSync(pki.key('client')),
         maxVersion: 'TLSv1.2',
+        ALPNProtocols: ['http/1.1'],
       });
       await once(client, 'secureConnect');
       client.end('hello world');
@@ -93,6 +95,7 @@ test(
       assert.is(handshake?.version, 'TLSv1.2');
       assert.type(handshake?.cipher, 'string');
       assert.is(handshake?.sni, 'localhost');
+      assert.is(handshake?.alpn, 'http/1.1');
       assert.is(handshake?.resumed, false);
       assert.match(String(handshake?.peerSubject), /CN=client/);
       assert.is(handshake?.id, opened[0]?.id);
