@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Config } from '@tunnel/config-parser';
 import type { LogLevel, Tunnel } from '@tunnel/core';
 import { createMetrics, type MetricsServer, renderPrometheus, startMetricsServer } from '@tunnel/metrics';
+import { serveClusterSessions } from '@tunnel/sessions';
 import { notifyParentReady } from './daemon.js';
 import type { LogSinks } from './log-sinks.js';
 import { describeActiveConnections, logTunnelEvents } from './observe.js';
@@ -116,7 +117,6 @@ export async function runPrimary(options: {
   let stopping = false;
   let endpoint: MetricsServer | undefined;
   // The cluster session cache lives in the primary, before any worker asks (it is @tunnel/sessions' IPC server).
-  const { serveClusterSessions } = await import('@tunnel/sessions');
   const sessions = await serveClusterSessions();
   say(5, `Starting ${options.count} worker(s)`);
   const primary = startPrimary(options.count, say);

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { ServiceConfig } from '@tunnel/config-parser';
 import type { LogLevel, ServiceOptions } from '@tunnel/core';
-import type { SessionStore } from '@tunnel/sessions';
+import { clusterSessionStore, type SessionStore } from '@tunnel/sessions';
 import { type MetricsSnapshot, renderPrometheus } from '@tunnel/metrics';
 import { CliError } from './errors.js';
 
@@ -310,7 +310,6 @@ export async function shareSessionsAcrossWorkers(
   services: readonly { options: ServiceOptions; config: ServiceConfig }[],
 ): Promise<ServiceOptions[]> {
   if (!isTunnelWorker()) return services.map((s) => s.options);
-  const { clusterSessionStore } = await import('@tunnel/sessions');
   return Promise.all(
     services.map(async ({ options, config }) => {
       if (config.client || !config.sessionResume || config.sessiond !== undefined) return options;
