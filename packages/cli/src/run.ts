@@ -106,7 +106,7 @@ async function runServing(source: ConfigSource, preparedAlready?: Prepared): Pro
   const workers = workerCount(config.globals.workers);
   const inherited = inheritedSockets();
   if (workers !== undefined) {
-    const refusals = workerRefusals(config.inetd, prepared.services, inherited.length);
+    const refusals = workerRefusals(config.inetd, prepared.services, inherited.length, source.kind === 'fd');
     if (refusals.length > 0) {
       await sinks.close();
       throw new CliError('ERR_TUNNEL_WORKERS_UNSUPPORTED', refusals.join('\n'));

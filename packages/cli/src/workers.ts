@@ -63,8 +63,10 @@ export function workerRefusals(
   inetd: boolean,
   services: readonly { options: ServiceOptions; config: { socket?: readonly { side: string }[] } }[],
   inherited: number,
+  fromDescriptor = false,
 ): string[] {
   const out: string[] = [];
+  if (fromDescriptor) out.push('workers: a configuration read from a descriptor (-fd) cannot be read again by every worker; use a file');
   if (inetd) out.push('workers: inetd mode serves the one connection on stdin/stdout; there is nothing to share between workers');
   if (inherited > 0) out.push('workers: systemd socket activation passes sockets to one process; run one tunnel per socket unit instead');
   for (const { options, config } of services) {

@@ -131,7 +131,7 @@ test(
 );
 
 test(
-  'workers are refused with inetd mode and with a Unix accept socket, saying why',
+  'workers are refused with inetd mode, a Unix accept socket and a configuration from -fd, saying why',
   timed(async () => {
     const { runTunnel } = await import('./helpers.js');
     const inetd = writeConfig(join(dir.path, 'inetd.conf'), [
@@ -156,6 +156,19 @@ test(
     const second = await runTunnel([unix]);
     assert.is(second.code, 1);
     assert.match(second.stderr, /service \[sock\] accepts on a Unix socket/);
+    const third = await runTunnel(['-fd', '0'], {
+      input: [
+        'foreground = yes',
+        'syslog = no',
+        'workers = 2',
+        '[x]',
+        'accept = 127.0.0.1:0',
+        'connect = 127.0.0.1:1',
+        `cert = ${pki.combined('server')}`,
+      ].join('\n'),
+    });
+    assert.is(third.code, 1);
+    assert.match(third.stderr, /workers: a configuration read from a descriptor \(-fd\)/);
   }, 30_000),
 );
 
