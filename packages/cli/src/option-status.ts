@@ -170,7 +170,7 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   setEnv: supported("extension (newer stunnel has it): `NAME=VALUE` in the exec program's environment; the connection variables win"),
   CAengine: refused(ENGINES, nonEmpty),
   workers: supported(
-    'extension: N (or `auto` = CPUs) node:cluster workers share the TCP listeners round-robin; the primary owns the pid file, forwards HUP/USR1/USR2, restarts dead workers with back-off; refused with inetd, Unix accept, `socket = a:` and socket activation',
+    'extension: N (or `auto` = CPUs) node:cluster workers share the TCP listeners round-robin; the primary owns the pid file, forwards HUP/USR1/USR2, restarts dead workers with back-off; refused with inetd, Unix accept, `socket = a:`, socket activation and `-fd`',
   ),
   metrics: supported(
     'extension: `GET /metrics` (Prometheus text 0.0.4, per service; `worker` label with workers) and `GET /health` (200, 503 while stopping) on [HOST:]PORT, host 127.0.0.1 by default',
