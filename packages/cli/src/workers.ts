@@ -171,6 +171,8 @@ export function startPrimary(count: number, say: Say): Primary {
     // TUNNEL_DAEMON_CHILD=0: a worker of a background primary is not itself the daemon child that reports to the parent.
     const worker = cluster.fork({ [WORKER_ENV]: String(slot.id), TUNNEL_DAEMON_CHILD: '0' });
     slot.worker = worker;
+    // An IPC send to a worker that is going away fails here; its 'exit' follows and is handled there.
+    worker.on('error', (error) => say(4, `Worker ${slot.id}: ${error.message}`));
     worker.on('message', (message: ToPrimary) => {
       if (message?.[TAG] !== 1) return;
       if (message.type === 'ready') {
