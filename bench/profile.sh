@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Where tunnel's CPU goes: perf samples of the tunnel process (pinned to CPU 0) during a bulk and a handshake run,
-# grouped by who owns the code (OpenSSL, V8/JS, node C++, libuv, libc, kernel) plus the top symbols.
+# grouped by who owns the code (OpenSSL, V8/JS, node C++, libuv, libc, kernel) plus the top symbols; the handshake
+# shares times bench/run.sh's proxy CPU µs per handshake give µs per handshake per owner.
 # JS frames are named thanks to node --perf-basic-prof. Needs `perf` (Debian: linux-perf); loopback only.
 #
 #   bash bench/profile.sh            (TUNNEL_ROOT as in bench/run.sh; PROFILE_SECS per run, default 4)
@@ -88,3 +89,4 @@ profile() { # NAME LOADGEN-ARGS...
 profile bulk-download-x1 bulk "$port" tls down 1 $((8 << 30))
 profile bulk-upload-x8 bulk "$port" tls up 8 $((8 << 30))
 profile handshake-tls13-full hs "$port" 1.3 full 4 $((secs + 1))
+profile handshake-tls12-resumed hs "$port" 1.2 resume 4 $((secs + 1))
