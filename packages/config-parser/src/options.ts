@@ -792,7 +792,8 @@ export const optionRegistry: readonly OptionSpec[] = [
     syntax: 'N | auto',
     since: 'tunnel',
     platform: 'unix',
-    description: 'serve with N worker processes (node:cluster, sharing the listeners; auto = one per CPU); the primary restarts a worker that dies',
+    description:
+      'serve with N worker processes (node:cluster, sharing the listeners; auto = one per CPU); the primary restarts a worker that dies',
     parse: (value) => (value.toLowerCase() === 'auto' ? 'auto' : parseInteger(value, 1, 256)),
   }),
   option({
