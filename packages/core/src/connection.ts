@@ -176,6 +176,8 @@ export async function runConnection(input: ConnectionInput): Promise<ConnectionC
         timeoutMs: service.timeouts.connectMs,
         signal,
         log,
+        // Server mode: the upstream is the plain side, read into a reused buffer (read-buffer.ts; not a TLS transport).
+        reuseReadBuffer: mode === 'server',
       });
       socket.setNoDelay(true);
       rawRemote = socket;

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { TunnelError } from './errors.js';
+import { pipeReads } from './read-buffer.js';
 
 /** How the pump ended. */
 export interface PumpResult {
@@ -166,7 +167,10 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
       } else {
         listen(from, 'end', ended);
         if (from === tls) corkBursts(from, to);
-        from.pipe(to);
+        // A plain upstream that reads into the reused buffer is copied without a Buffer per read (read-buffer.ts).
+        const direct = from === plain ? pipeReads(from, to) : undefined;
+        if (direct === undefined) from.pipe(to);
+        else cleanups.push(direct);
       }
     };
     /**

@@ -3,6 +3,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type Duplex, PassThrough } from 'node:stream';
 import { TunnelError } from './errors.js';
 import type { BoundLog } from './log.js';
+import { reusedReads } from './read-buffer.js';
 import type { ConnectionHooks, ConnectTarget, ExecOptions, UpstreamOptions } from './types.js';
 
 /** One concrete address to dial. `name` is the configured host, kept for logs. */
@@ -24,6 +25,11 @@ export interface Upstream {
     timeoutMs: number;
     signal: AbortSignal;
     log: BoundLog;
+    /**
+     * Read a plain TCP or Unix socket into the process's reused buffer (server mode, where the upstream is the plain
+     * side the pump copies to TLS). Not for a socket that becomes a TLS transport, nor one an `openUpstream` hook makes.
+     */
+    reuseReadBuffer?: boolean | undefined;
   }): Promise<Socket>;
 }
 
@@ -114,22 +120,26 @@ export function createUpstream(options: UpstreamOptions, service: string, hooks?
     });
   };
 
-  const dial = (address: Address, timeoutMs: number, signal: AbortSignal, client?: Duplex): Promise<Socket> =>
-    open !== undefined && !('path' in address) ? dialHook(address, client, timeoutMs, signal) : dialNet(address, timeoutMs, signal);
+  const dial = (address: Address, timeoutMs: number, signal: AbortSignal, client: Duplex | undefined, reuse: boolean): Promise<Socket> =>
+    open !== undefined && !('path' in address) ? dialHook(address, client, timeoutMs, signal) : dialNet(address, timeoutMs, signal, reuse);
 
-  const dialNet = (address: Address, timeoutMs: number, signal: AbortSignal): Promise<Socket> =>
+  const dialNet = (address: Address, timeoutMs: number, signal: AbortSignal, reuse: boolean): Promise<Socket> =>
     new Promise((resolve, reject) => {
+      const reads = reuse ? reusedReads() : undefined;
+      const onread = reads === undefined ? {} : { onread: reads.onread };
       const socket =
         'path' in address
-          ? netConnect({ path: address.path, allowHalfOpen: true })
+          ? netConnect({ path: address.path, allowHalfOpen: true, ...onread })
           : netConnect({
               host: address.address,
               port: address.port,
               family: address.family,
               allowHalfOpen: true,
               noDelay: true,
+              ...onread,
               ...(options.local === undefined ? {} : { localAddress: options.local }),
             });
+      reads?.attach(socket);
       const finish = (error?: Error) => {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
@@ -169,7 +179,7 @@ export function createUpstream(options: UpstreamOptions, service: string, hooks?
         log.notice(`Service [${service}]: ${(error as Error).message}; delayed resolver engaged (failover = prio)`);
       }
     },
-    async connect({ targets, client, timeoutMs, signal, log }) {
+    async connect({ targets, client, timeoutMs, signal, log, reuseReadBuffer }) {
       const fixed = targets !== undefined;
       let list: Address[];
       if (fixed) list = await resolveTargets(targets);
@@ -185,7 +195,7 @@ export function createUpstream(options: UpstreamOptions, service: string, hooks?
         const address = list[(start + i) % list.length] as Address;
         log.info(`s_connect: connecting ${describeAddress(address)}`);
         try {
-          const socket = await dial(address, timeoutMs, signal, client);
+          const socket = await dial(address, timeoutMs, signal, client, reuseReadBuffer === true);
           log.notice(`s_connect: connected ${describeAddress(address)}`);
           return socket;
         } catch (error) {
