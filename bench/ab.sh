@@ -11,9 +11,10 @@
 # hs12rsa hs12rsar (handshakes: TLS version, r = resumed, rsa = RSA-2048 certificate), lat, idle.
 # Environment: AB_REPS (default 4), AB_BYTES (default 256 MiB), AB_HS_SECS (default 2), AB_IDLE (default 2000),
 # AB_NODE_OPTIONS (extra node flags for both, e.g. --max-semi-space-size=16), AB_NODE_OPTIONS_A / AB_NODE_OPTIONS_B
-# (for one side only: the same build with and without a flag).
+# (for one side only: the same build with and without a flag). The flags of each bin's `#!/usr/bin/env -S node …`
+# line are always passed first, as the `tunnel` command would run.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 64; }
+[ $# -ge 2 ] || { sed -n '2,16p' "$0"; exit 64; }
 here=$(cd "$(dirname "$0")" && pwd)
 dir_a=$(cd "$1" && pwd)
 dir_b=$(cd "$2" && pwd)
@@ -80,6 +81,8 @@ proxy() { # WHO(A|B) NAME MODE CERT UPSTREAM -> $port $ppid_
   local flags="$node_options ${AB_NODE_OPTIONS_A:-}"
   dir=$dir_a
   [ "$who" = B ] && dir=$dir_b flags="$node_options ${AB_NODE_OPTIONS_B:-}"
+  # As bench/run.sh: the node flags of the bin's `#!/usr/bin/env -S node --flag` line come first.
+  flags="$(sed -n '1s/^#!.*[/ ]node\( \|$\)//p' "$dir/packages/cli/dist/bin.js") $flags"
   port=$("$lg" freeport)
   {
     printf 'foreground = yes\nsyslog = no\npid =\ndebug = 3\n[ab]\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\n' "$port" "$upstream"
