@@ -552,4 +552,44 @@ export const optionTable: OptionCase[] = [
       ['h2:', invalid],
     ],
   },
+  {
+    name: 'workers',
+    where: 'global',
+    good: [
+      ['2', 2],
+      ['auto', 'auto'],
+      ['AUTO', 'auto'],
+    ],
+    bad: [
+      ['0', invalid],
+      ['257', invalid],
+      ['many', invalid],
+      ['', missing],
+    ],
+  },
+  {
+    name: 'metrics',
+    where: 'global',
+    good: [
+      ['9100', { kind: 'tcp', host: undefined, port: 9100 }],
+      ['127.0.0.1:9100', { kind: 'tcp', host: '127.0.0.1', port: 9100 }],
+    ],
+    bad: [
+      ['/run/tunnel-metrics.sock', invalid],
+      ['127.0.0.1:70000', invalid],
+      ['', missing],
+    ],
+  },
+  {
+    name: 'logFormat',
+    where: 'global',
+    good: [
+      ['text', 'text'],
+      ['JSON', 'json'],
+    ],
+    bad: [
+      ['xml', invalid],
+      ['', missing],
+    ],
+  },
 ];
