@@ -52,6 +52,16 @@ async function countingBackend(holdMs: number) {
   };
 }
 
+/** Tries a client every 100 ms until one is served or `ms` have passed; the last outcome. */
+async function servedWithin(port: number, ms: number): Promise<'served' | 'refused'> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const outcome = await tlsClient(port);
+    if (outcome === 'served' || Date.now() > deadline) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** One TLS client: 'served' when its line comes back, 'refused' when the tunnel closes it first. */
 function tlsClient(port: number): Promise<'served' | 'refused'> {
   return new Promise((resolve) => {
@@ -138,7 +148,8 @@ test(
       assert.is(third, 'refused');
       assert.equal(await Promise.all(first), ['served', 'served']);
       await tunnel.waitFor(/ERR_TUNNEL_MAX_CONNECTIONS: 2 connections in flight \(global maxConnections = 2\)/, 5000);
-      assert.is(await tlsClient(portB), 'served');
+      // A client sees its close a moment before the tunnel has finished the connection and freed its slot.
+      assert.is(await servedWithin(portB, 3000), 'served');
     } finally {
       await tunnel.stop();
       await backend.close();

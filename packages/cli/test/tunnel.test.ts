@@ -89,8 +89,19 @@ test(
       const { connect } = await import('node:net');
       const socket = connect({ port: tunnelPort, host: '127.0.0.1', allowHalfOpen: true });
       const payload = randomPayload(10 * 1024 * 1024);
-      socket.end(payload);
-      const echoed = await readAll(socket);
+      // The client closes only once everything came back: stunnel4 stops relaying its backend's reply when the TLS
+      // peer's close_notify arrives (its half-close is not TLS 1.3's), so an early FIN would race the echo.
+      const chunks: Buffer[] = [];
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        received += chunk.length;
+        if (received >= payload.length) socket.end();
+      });
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      socket.write(payload);
+      await closed;
+      const echoed = Buffer.concat(chunks);
       assert.is(echoed.length, payload.length);
       assert.is(sha256(echoed), sha256(payload));
     } catch (error) {
