@@ -105,6 +105,8 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   OCSP: supported('HTTP POST to the responder; signature, responder authority, validity and nonce checked'),
   OCSPaia: supported('responder from the certificate’s AIA extension'),
   OCSPflag: supported('every OpenSSL flag name; those OpenSSL itself ignores for responses are documented in @tunnel/verify'),
+  OCSPrequire: supported('`no` accepts a peer whose responder gives no answer or says "unknown"; revoked and forged answers still refuse'),
+  TIMEOUTocsp: supported('seconds to wait for each OCSP responder (default 10)'),
   OCSPnonce: supported('nonce sent and checked'),
   options: supported('OpenSSL option names without `SSL_OP_`; a leading `-` clears; defaults NO_SSLv2, NO_SSLv3'),
   protocol: supported('smtp, imap, pop3, nntp, pgsql, cifs, socks, connect, proxy, and third-party plugins'),

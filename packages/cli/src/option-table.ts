@@ -7,7 +7,14 @@ export function renderOptionTable(): string {
     const status = OPTION_STATUS[spec.name];
     const state = status === undefined ? '**missing**' : status.state;
     const scope = spec.scope === 'both' ? 'global, service' : spec.scope;
-    const since = spec.since === '5.28' ? '5.28' : spec.since === 'tunnel' ? 'tunnel extension' : `${spec.since} (newer than the spec)`;
+    const since =
+      spec.since === '5.28'
+        ? '5.28'
+        : spec.since === 'tunnel'
+          ? 'tunnel extension'
+          : spec.since === '>5.68'
+            ? 'newer than 5.68'
+            : `${spec.since} (newer than the spec)`;
     const note = (status?.note ?? '').replace(/\|/g, '\\|');
     return `| \`${spec.name}\` | ${scope} | ${since} | ${state} | ${note} |`;
   });

@@ -17,6 +17,8 @@ export async function createServiceVerifier(service: ServiceConfig): Promise<Pee
     service.checkIP.length > 0 ||
     service.OCSP !== undefined ||
     service.OCSPaia ||
+    !service.OCSPrequire ||
+    service.TIMEOUTocsp !== undefined ||
     service.allowPeer.length > 0 ||
     service.denyPeer.length > 0;
   if (!asksForPolicy) return undefined;
@@ -33,6 +35,8 @@ export async function createServiceVerifier(service: ServiceConfig): Promise<Pee
     OCSPaia: service.OCSPaia,
     OCSPflag: service.OCSPflag,
     OCSPnonce: service.OCSPnonce,
+    OCSPrequire: service.OCSPrequire,
+    TIMEOUTocsp: service.TIMEOUTocsp,
     allowPeer: service.allowPeer,
     denyPeer: service.denyPeer,
   });

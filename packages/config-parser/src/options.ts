@@ -57,9 +57,10 @@ export interface OptionSpec {
   readonly description: string;
   /**
    * First stunnel version that knows the option: the 5.28 spec, or 5.68 (Debian's stunnel4, our oracle);
+   * `>5.68` an option of a stunnel newer than Debian's (5.68 refuses it as unknown);
    * `tunnel` marks an extension of ours that no stunnel knows (stunnel refuses it as an unknown option).
    */
-  readonly since: '5.28' | '5.68' | 'tunnel';
+  readonly since: '5.28' | '5.68' | '>5.68' | 'tunnel';
   readonly platform: 'unix' | 'win32' | 'all';
   /** Whether an empty value means something (`pid =`, `sni =`); otherwise an empty value is an error. */
   readonly allowEmpty: boolean;
@@ -711,6 +712,26 @@ export const optionRegistry: readonly OptionSpec[] = [
     parse: yesNo,
   }),
 
+  // Options of stunnels newer than Debian's 5.68 (its current manual), which 5.68 refuses as unknown.
+  option({
+    name: 'OCSPrequire',
+    scope: 'service',
+    syntax: 'yes | no',
+    default: 'yes',
+    since: '>5.68',
+    description: 'require a conclusive OCSP answer; no = accept a peer when the responder gives none or says unknown',
+    parse: yesNo,
+  }),
+  option({
+    name: 'TIMEOUTocsp',
+    scope: 'service',
+    syntax: 'SECONDS',
+    default: '10',
+    since: '>5.68',
+    description: 'time to wait for an OCSP responder',
+    parse: (value) => parseInteger(value, 1, 3600),
+  }),
+
   // tunnel's own extension options (`since: 'tunnel'`): no stunnel knows them; each is off by default.
   option({
     name: 'allowPeer',
@@ -839,7 +860,13 @@ export function describeOptions(): string {
     const notes = [
       spec.default === undefined ? undefined : `default: ${spec.default}`,
       spec.repeatable ? 'repeatable' : undefined,
-      spec.since === '5.28' ? undefined : spec.since === 'tunnel' ? 'tunnel extension' : `since ${spec.since}`,
+      spec.since === '5.28'
+        ? undefined
+        : spec.since === 'tunnel'
+          ? 'tunnel extension'
+          : spec.since === '>5.68'
+            ? 'stunnel newer than 5.68'
+            : `since ${spec.since}`,
       spec.platform === 'all' ? undefined : spec.platform === 'unix' ? 'Unix only' : 'Windows only: refused',
     ].filter((note) => note !== undefined);
     const tail = notes.length === 0 ? '' : ` (${notes.join('; ')})`;

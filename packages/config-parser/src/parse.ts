@@ -365,6 +365,7 @@ class ConfigReader {
       OCSPaia: false,
       OCSPflag: [],
       OCSPnonce: false,
+      OCSPrequire: true,
       options: [],
       protocolExtra: {},
       protocolHeader: [],

@@ -183,6 +183,10 @@ export interface ServiceConfig {
   OCSPflag: string[];
   /** Default false. */
   OCSPnonce: boolean;
+  /** Default true (a stunnel newer than 5.68). */
+  OCSPrequire: boolean;
+  /** Seconds to wait for an OCSP responder (a stunnel newer than 5.68); unset means verify's default (10). */
+  TIMEOUTocsp?: number;
   /** OpenSSL option names without SSL_OP_, in order, a leading '-' kept (it clears the option). */
   options: string[];
   /** Open set: a name the CLI resolves to a protocol plugin. */

@@ -322,6 +322,20 @@ export const optionTable: OptionCase[] = [
     bad: [['BOGUS', invalid]],
   },
   { name: 'OCSPnonce', where: 'service', good: yesNoGood, bad: yesNoBad },
+  { name: 'OCSPrequire', where: 'service', good: yesNoGood, bad: yesNoBad },
+  {
+    name: 'TIMEOUTocsp',
+    where: 'service',
+    good: [
+      ['1', 1],
+      ['30', 30],
+    ],
+    bad: [
+      ['0', invalid],
+      ['soon', invalid],
+      ['', missing],
+    ],
+  },
   {
     name: 'options',
     where: 'service',

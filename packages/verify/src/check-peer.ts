@@ -27,6 +27,12 @@ export interface OcspPolicy {
   readonly nonce?: boolean | undefined;
   readonly flags?: OcspFlags | undefined;
   readonly timeoutMs?: number | undefined;
+  /**
+   * stunnel `OCSPrequire` (default true): an inconclusive answer — the responder unreachable or timing out, or
+   * "unknown" for the certificate — refuses the peer. With false it lets the peer through; "revoked" and a response
+   * that fails its checks (bad signature, stale, wrong nonce) still refuse.
+   */
+  readonly require?: boolean | undefined;
 }
 
 /** Everything {@link checkPeer} decides with. */
@@ -59,6 +65,18 @@ function ocspFailure(certificate: X509Certificate, status: OcspStatus, depth: nu
   );
 }
 
+/** Whether an OCSP outcome neither confirms nor denies the certificate (no answer, or "unknown"). */
+function inconclusive(outcome: OcspStatus | PeerCheckError): boolean {
+  return outcome instanceof PeerCheckError ? outcome.code === VerifyCodes.OCSP_UNREACHABLE : outcome.status === 'unknown';
+}
+
+/** Throws unless one certificate's OCSP outcome is good, or inconclusive where `OCSPrequire = no` allows it. */
+function conclude(certificate: X509Certificate, outcome: OcspStatus | PeerCheckError, depth: number, ocsp: OcspPolicy): void {
+  if (!(outcome instanceof PeerCheckError) && outcome.status === 'good') return;
+  if (ocsp.require === false && inconclusive(outcome)) return;
+  throw outcome instanceof PeerCheckError ? outcome : ocspFailure(certificate, outcome, depth);
+}
+
 /**
  * stunnel's ocsp_check for every certificate of the verified path except the
  * root: the configured `OCSP` responder must say good; then, with `OCSPaia`,
@@ -86,13 +104,18 @@ async function checkOcsp(path: readonly X509Certificate[], policy: PeerPolicy, o
     const issuer = path[depth + 1] as X509Certificate;
     if (isSelfSigned(certificate)) continue;
     if (depth === 0 && policy.stapled != null && policy.stapled.length > 0) {
-      const status = checkOcspResponse({ der: policy.stapled, certificate, issuer, trusted, flags, now: policy.now });
-      if (status.status !== 'good') throw ocspFailure(certificate, status, depth);
+      conclude(certificate, checkOcspResponse({ der: policy.stapled, certificate, issuer, trusted, flags, now: policy.now }), depth, ocsp);
       continue;
     }
     if (ocsp.url !== undefined) {
-      const status = await ask(certificate, issuer, ocsp.url);
-      if (status.status !== 'good') throw ocspFailure(certificate, status, depth);
+      let status: OcspStatus | PeerCheckError;
+      try {
+        status = await ask(certificate, issuer, ocsp.url);
+      } catch (error) {
+        if (!(error instanceof PeerCheckError)) throw error;
+        status = error;
+      }
+      conclude(certificate, status, depth, ocsp);
     }
     if (ocsp.aia) {
       const urls = ocspUrls(certificate);
@@ -106,8 +129,7 @@ async function checkOcsp(path: readonly X509Certificate[], policy: PeerPolicy, o
         }
         if (!(last instanceof PeerCheckError) && last.status !== 'unknown') break;
       }
-      if (last instanceof PeerCheckError) throw last;
-      if (last !== undefined && last.status !== 'good') throw ocspFailure(certificate, last, depth);
+      if (last !== undefined) conclude(certificate, last, depth, ocsp);
     }
   }
 }

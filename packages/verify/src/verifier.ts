@@ -27,6 +27,8 @@ export interface PeerVerifierOptions {
   readonly OCSPnonce?: boolean | undefined;
   /** Seconds allowed for one OCSP exchange (default 10). */
   readonly TIMEOUTocsp?: number | undefined;
+  /** stunnel `OCSPrequire` (default true): false accepts a peer whose OCSP answer is inconclusive (no answer, "unknown"). */
+  readonly OCSPrequire?: boolean | undefined;
   /** Tunnel extension: identity rules `KIND:VALUE` that admit a peer (any given → one must match). Needs verify 2–4. */
   readonly allowPeer?: readonly string[] | undefined;
   /** Tunnel extension: identity rules `KIND:VALUE` that refuse a peer (wins over allowPeer). Needs verify 2–4. */
@@ -78,6 +80,8 @@ function validate(options: PeerVerifierOptions): void {
     ['OCSPaia', options.OCSPaia === true],
     ['OCSPflag', (options.OCSPflag?.length ?? 0) > 0],
     ['OCSPnonce', options.OCSPnonce === true],
+    ['OCSPrequire', options.OCSPrequire === false],
+    ['TIMEOUTocsp', options.TIMEOUTocsp !== undefined],
   ];
   for (const [option, given] of chainOnly) {
     if (given && !chainChecking) refuse(option, 'has no effect unless verify = 1, 2 or 3 (level 4 ignores the chain)');
@@ -119,7 +123,14 @@ export async function createPeerVerifier(options: PeerVerifierOptions): Promise<
   const store = await loadTrustStore(options);
   const level = options.verify;
   const timeoutMs = options.TIMEOUTocsp === undefined ? DEFAULT_OCSP_TIMEOUT_MS : options.TIMEOUTocsp * 1000;
-  const ocsp = { url: options.OCSP, aia: options.OCSPaia ?? false, nonce: options.OCSPnonce ?? false, flags, timeoutMs };
+  const ocsp = {
+    url: options.OCSP,
+    aia: options.OCSPaia ?? false,
+    nonce: options.OCSPnonce ?? false,
+    flags,
+    timeoutMs,
+    require: options.OCSPrequire ?? true,
+  };
   const chainChecking = level !== undefined && level >= 1 && level <= 3;
 
   const tlsOptions: PeerVerifier['tlsOptions'] = {};

@@ -40,13 +40,20 @@ async function serverVerdicts(options: (o: OcspFixture) => PeerVerifierOptions, 
 async function leafVerdict(
   o: OcspFixture,
   leaf: Leaf,
-  ocsp: { url?: string; aia?: boolean; flags?: string[]; nonce?: boolean },
+  ocsp: { url?: string; aia?: boolean; flags?: string[]; nonce?: boolean; require?: boolean },
 ): Promise<string> {
   const store = await loadTrustStore({ CAfile: o.ca.cert });
   const verdict = await checkPeer([leaf.pem], {
     level: 2,
     store,
-    ocsp: { url: ocsp.url, aia: ocsp.aia, nonce: ocsp.nonce, flags: parseOcspFlags(ocsp.flags ?? []), timeoutMs: 5000 },
+    ocsp: {
+      url: ocsp.url,
+      aia: ocsp.aia,
+      nonce: ocsp.nonce,
+      flags: parseOcspFlags(ocsp.flags ?? []),
+      timeoutMs: 5000,
+      require: ocsp.require,
+    },
   });
   return verdict.ok ? 'ok' : verdict.code;
 }
@@ -176,6 +183,22 @@ test(
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  }, 30_000),
+);
+
+test(
+  'OCSPrequire = no lets a peer through when the responder gives no answer, never when it says revoked or its answer fails the checks',
+  timed(async () => {
+    const o = await ocspFixture();
+    const closed = net.createServer();
+    const closedPort = await listen(closed);
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const down = `http://127.0.0.1:${closedPort}/`;
+    assert.is(await leafVerdict(o, o.good, { url: down }), 'ERR_TUNNEL_VERIFY_OCSP_UNREACHABLE');
+    assert.is(await leafVerdict(o, o.good, { url: down, require: false }), 'ok');
+    assert.is(await leafVerdict(o, o.revoked, { url: o.delegatedUrl, require: false }), 'ERR_TUNNEL_VERIFY_OCSP_REVOKED');
+    assert.is(await leafVerdict(o, o.good, { url: o.rogueUrl, require: false }), 'ERR_TUNNEL_VERIFY_OCSP_INVALID');
+    assert.is(await leafVerdict(o, o.good, { url: o.delegatedUrl, require: false }), 'ok');
   }, 30_000),
 );
 
