@@ -207,7 +207,6 @@ const samples: OptionSamples[] = [
   { name: 'verifyChain', place: (line) => server(`CAfile = @CA@\n${line}\n`), good: ['yes', 'no'], bad: ['maybe'] },
   { name: 'verifyPeer', place: (line) => server(`CAfile = @CA@\n${line}\n`), good: ['yes', 'no'], bad: ['maybe'] },
   { name: 'bogusOption', place: serviceLine, good: [], bad: ['1'] },
-  { name: 'OCSPrequire', place: serviceLine, good: [], bad: ['yes'] },
   { name: 'fips', place: serviceLine, good: [], bad: ['no'] },
   { name: 'chroot', place: serviceLine, good: [], bad: ['/tmp'] },
 ];
@@ -375,7 +374,8 @@ const handWritten: Array<Omit<OracleCase, 'id'>> = [
   { about: 'divergent: protocol nntp in server mode', text: server('protocol = nntp\n') },
   { about: 'divergent: protocol proxy in client mode', text: client('protocol = proxy\n') },
   { about: 'divergent: protocol unknown name', text: server('protocol = myproto\n') },
-  { about: 'divergent: OCSPrequire (stunnel 5.70+)', text: server('OCSPrequire = yes\n') },
+  { about: 'divergent: OCSPrequire (stunnel 5.70+, supported here)', text: server('OCSPrequire = yes\n') },
+  { about: 'divergent: TIMEOUTocsp (newer stunnel, supported here)', text: server('TIMEOUTocsp = 5\n') },
   { about: 'divergent: include loop', text: `${head}include = @DIR@/inc\n`, files: { 'inc/self.conf': 'include = @DIR@/inc\n' } },
 ];
 

@@ -34,6 +34,10 @@ const reasons: ReadonlyArray<readonly [RegExp, string]> = [
     `${machine} (file contents); the CLI reports it as file:line: option: reason using ServiceConfig.locations`,
   ],
   [
+    /OCSPrequire|TIMEOUTocsp|retry invalid: "500"/,
+    'newer stunnel: OCSPrequire, TIMEOUTocsp and retry = DELAY (milliseconds) come from stunnels newer than 5.68, which refuses them as unknown or not yes/no; tunnel reads them as the current manual describes',
+  ],
+  [
     /protocol (nntp|proxy|unknown)/,
     'by design: protocol names are an open set (plugins); the CLI resolves the name and checks the plugin supports the mode',
   ],

@@ -217,7 +217,7 @@ function report(results: Result[], seconds: string): string {
     "- Global service-level options are defaults; repeatable ones (connect, options, ...) are added before the service's own.",
     '- A facility in a service-level `debug` is refused; level names are the eight syslog names only (no `error`/`warn`).',
     '- `sslVersion = SSLv2` is refused by 5.68 (OpenSSL 3), `retry` takes only yes/no, `OCSPrequire`, `TIMEOUTocsp`,',
-    '  `setEnv`, `CAstore` and `provider` are unknown to 5.68.',
+    '  `setEnv`, `CAstore` and `provider` are unknown to 5.68 (tunnel reads retry = DELAY and the first three as newer stunnels do).',
     '- Load-time checks: two endpoints per service (socks servers and `transparent = destination` count as the target),',
     '  certificate for servers, CA for verification, verification for checkHost/checkEmail/checkIP/redirect, both ticket',
     '  secrets, sni primaries defined earlier and not clients, engine options after an engine other than `auto`.',
