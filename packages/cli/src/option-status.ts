@@ -27,6 +27,8 @@ const refused = (note: string, refuseWhen?: (value: unknown) => boolean): Option
 const nonEmpty = (value: unknown) => Array.isArray(value) && value.length > 0;
 
 const ENGINES = 'OpenSSL engines are not reachable from Node.js TLS (OpenSSL 3 deprecated them); use PEM files';
+const PROVIDERS =
+  'OpenSSL providers cannot be loaded into Node.js TLS (its OpenSSL is built in; FIPS is reached through `fips`); use PEM files';
 const WINDOWS = 'Windows GUI only; has no meaning on Unix';
 const RANDOM =
   'OpenSSL 3 seeds its generator from the operating system (getrandom); no seed file or EGD socket is read — a notice is logged';
@@ -171,6 +173,9 @@ export const OPTION_STATUS: Readonly<Record<string, OptionStatus>> = {
   connectALPN: supported('server mode: the upstream for a negotiated ALPN protocol, falling back to connect'),
   setEnv: supported("extension (newer stunnel has it): `NAME=VALUE` in the exec program's environment; the connection variables win"),
   CAengine: refused(ENGINES, nonEmpty),
+  CAstore: refused('OpenSSL store URIs are not reachable from Node.js TLS (it takes PEM or DER data only); use CAfile or CApath', nonEmpty),
+  provider: refused(PROVIDERS, nonEmpty),
+  providerParameter: refused(PROVIDERS, nonEmpty),
   workers: supported(
     'extension: N (or `auto` = CPUs) node:cluster workers share the TCP listeners round-robin; the primary owns the pid file, forwards HUP/USR1/USR2, restarts dead workers with back-off; refused with inetd, Unix accept, `socket = a:`, socket activation and `-fd`',
   ),

@@ -128,4 +128,27 @@ test(
   }, 30_000),
 );
 
+test(
+  'CAstore, provider and providerParameter (newer stunnels) are refused at their line with the reason',
+  timed(async () => {
+    const port = await freePort();
+    const conf = writeConfig(join(dir.path, 'providers.conf'), [
+      'foreground = yes',
+      'syslog = no',
+      'provider = legacy',
+      'providerParameter = legacy:x=y',
+      '[store]',
+      'client = yes',
+      `accept = 127.0.0.1:${port}`,
+      'connect = 127.0.0.1:1',
+      'CAstore = org.openssl.winstore:',
+    ]);
+    const result = await runTunnel([conf]);
+    assert.is(result.code, 1);
+    assert.match(result.stderr, /providers\.conf:3: provider: OpenSSL providers cannot be loaded into Node\.js TLS/);
+    assert.match(result.stderr, /providers\.conf:4: providerParameter: /);
+    assert.match(result.stderr, /providers\.conf:9: CAstore: OpenSSL store URIs are not reachable/);
+  }, 30_000),
+);
+
 test.run();

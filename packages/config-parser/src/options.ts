@@ -732,6 +732,31 @@ export const optionRegistry: readonly OptionSpec[] = [
     parse: (value) => parseInteger(value, 1, 3600),
   }),
 
+  option({
+    name: 'CAstore',
+    scope: 'service',
+    syntax: 'URI',
+    repeatable: true,
+    since: '>5.68',
+    description: 'trusted CA certificates from an OpenSSL store URI',
+  }),
+  option({
+    name: 'provider',
+    scope: 'global',
+    syntax: 'PROVIDER_ID',
+    repeatable: true,
+    since: '>5.68',
+    description: 'load and activate an OpenSSL provider',
+  }),
+  option({
+    name: 'providerParameter',
+    scope: 'global',
+    syntax: 'PROVIDER_ID:PARAMETER=VALUE',
+    repeatable: true,
+    since: '>5.68',
+    description: 'set a parameter of an OpenSSL provider',
+  }),
+
   // tunnel's own extension options (`since: 'tunnel'`): no stunnel knows them; each is off by default.
   option({
     name: 'allowPeer',

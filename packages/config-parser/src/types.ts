@@ -90,6 +90,10 @@ export interface GlobalOptions {
   engine?: string;
   /** `engineCtrl = COMMAND[:PARAMETER]`, repeatable, in order. */
   engineCtrl: string[];
+  /** `provider = PROVIDER_ID`, repeatable (a stunnel newer than 5.68). */
+  provider: string[];
+  /** `providerParameter = PROVIDER_ID:PARAMETER=VALUE`, repeatable (a stunnel newer than 5.68). */
+  providerParameter: string[];
   /** `engineDefault = TASK_LIST`, comma-separated list split into its items. */
   engineDefault?: string[];
   /** Default false (since 5.00). */
@@ -140,6 +144,8 @@ export interface ServiceConfig {
   accept: Address[];
   /** Repeatable (since 5.68). */
   CAengine: string[];
+  /** `CAstore = URI`, repeatable (a stunnel newer than 5.68). */
+  CAstore: string[];
   CApath?: string;
   CAfile?: string;
   cert?: string;
