@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
-import { type Channel, StreamChannel } from '@tunnel/protocol';
-import { chunk, hostilePeer, mutated } from '@tunnel/protocol-testkit';
-import { socketPair, timed, withTimeout } from '@tunnel/testkit';
+import { StreamChannel } from '@tunnel/protocol';
+import { mutated } from '@tunnel/protocol-testkit';
+import { arbitraryBytes, byteAtATime, everySplit, fuzzRun, PIECE } from '@tunnel/protocol-testkit/fuzz-negotiator';
+import { timed } from '@tunnel/testkit';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,15 +12,9 @@ import { type ConnectAuth, httpConnect, MAX_LINE } from '../src/index.js';
 // header lines, huge heads, no terminator, and NTLM challenges whose base64 is garbage or a mutated Type 2 message.
 // The seed is fixed so CI always feeds the same inputs; scripts/fuzz-long.sh sets FUZZ_SEED, FUZZ_RUNS and
 // FUZZ_TIME_MS for long random runs.
-const SEED = Number(process.env.FUZZ_SEED ?? 20_261_125);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const LIMIT_MS = Number(process.env.FUZZ_TIME_MS ?? 30_000);
-const figures = { inputs: 0, accepted: 0, refused: 0, crashes: 0 };
-/** The largest piece the hostile peer writes at once; a channel may hold one piece past what it is reading. */
-const PIECE = 16 * 1024;
 /** The most a dialogue reads at once: a head line (MAX_LINE), or a skipped 407 body (64 KiB, connect.ts). */
 const BOUND = Math.max(MAX_LINE, 64 * 1024) + PIECE;
-let peakBuffered = 0;
+const run = fuzzRun({ runs: 300, bound: BOUND });
 
 const CODES: ReadonlySet<string> = new Set([
   'ERR_TUNNEL_CONNECT_BAD_RESPONSE',
@@ -93,121 +88,41 @@ const challenges = fc
   )
   .chain((base64) => fc.tuple(fc.constant(base64), fc.constantFrom('', 'x', '0123456789')))
   .map(([base64, body]) => Buffer.from(challenge407(base64, body) + OK));
-const arbitrary = fc.uint8Array({ maxLength: 400 }).map((bytes) => Buffer.from(bytes));
-const cuts = fc.array(fc.nat({ max: 2048 }), { maxLength: 16 });
 
-/**
- * A channel that remembers the most bytes its StreamChannel ever held (after every read, successful or not): the
- * CONNECT client must never hold more than it reads at once plus one piece of input, whatever the peer sends.
- */
-function metered(stream: Duplex, signal: AbortSignal): Channel {
-  const inner = new StreamChannel(stream, { signal });
-  const measure = async <T>(read: () => Promise<T>, extra: (value: T) => number): Promise<T> => {
-    try {
-      const value = await read();
-      peakBuffered = Math.max(peakBuffered, inner.buffered + extra(value));
-      return value;
-    } catch (error) {
-      peakBuffered = Math.max(peakBuffered, inner.buffered);
-      throw error;
-    }
-  };
-  return {
-    stream,
-    get buffered() {
-      return inner.buffered;
-    },
-    readLine: (options) =>
-      measure(
-        () => inner.readLine(options),
-        (line) => Buffer.byteLength(line) + 2,
-      ),
-    readBytes: (length) =>
-      measure(
-        () => inner.readBytes(length),
-        (bytes) => bytes.length,
-      ),
-    writeLine: (line) => inner.writeLine(line),
-    write: (data) => inner.write(data),
-  };
-}
-
-/** The CONNECT client on the hostile proxy's socket pair, with no, Basic or NTLM authentication. */
+/** The CONNECT client on the hostile proxy's socket pair, with no, Basic or NTLM authentication; its channel is metered. */
 const connectThrough =
   (auth: ConnectAuth | undefined) =>
   (stream: Duplex, signal: AbortSignal): Promise<unknown> =>
-    httpConnect(metered(stream, signal), { host: 'imap.example.org', port: 993, headers: ['User-Agent: tunnel'], auth });
+    httpConnect(run.metered(stream, signal), { host: 'imap.example.org', port: 993, headers: ['User-Agent: tunnel'], auth });
 
-const property = (auth: fc.Arbitrary<ConnectAuth | undefined>, input: fc.Arbitrary<Buffer>) =>
-  fc.assert(
-    fc.asyncProperty(input, cuts, fc.boolean(), auth, (wire, cutPoints, closes, how) =>
-      hostilePeer(figures, connectThrough(how), CODES, wire, cutPoints, closes),
-    ),
-    { seed: SEED, numRuns: RUNS },
-  );
 const anyAuth = fc.constantFrom(undefined, BASIC, NTLM);
 
 test(
   'arbitrary bytes, status/header-ish heads and mutated responses from the proxy settle with success or a coded ProtocolError',
   timed(async () => {
-    await property(anyAuth, fc.oneof(arbitrary, heads, mutated(VALID)));
-  }, LIMIT_MS),
+    await run.property(fc.oneof(arbitraryBytes, heads, mutated(VALID)), anyAuth, connectThrough, CODES);
+  }, run.limitMs),
 );
 
 test(
   'NTLM challenges with garbage base64 or a mutated Type 2 message settle with success or a coded ProtocolError',
   timed(async () => {
-    await property(fc.constant(NTLM), challenges);
-  }, LIMIT_MS),
+    await run.property(challenges, fc.constant(NTLM), connectThrough, CODES);
+  }, run.limitMs),
 );
 
 test(
   'the bytes the CONNECT client holds never exceed one line bound (or one skipped body) plus one piece of input',
-  timed(() => {
-    assert.ok(peakBuffered > 0, 'the metered channels were used');
-    assert.ok(peakBuffered <= BOUND, `peak ${peakBuffered} bytes`);
-  }),
+  timed(() => run.checkPeak()),
 );
-
-/** Feeds `total` bytes of `filler` in PIECE-sized writes until the negotiation settles; returns its error. */
-async function flood(negotiation: Promise<unknown>, peer: Duplex, make: (size: number) => Buffer, total: number): Promise<unknown> {
-  let settled = false;
-  const result = negotiation.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  void result.then(() => {
-    settled = true;
-  });
-  for (let sent = 0; sent < total && !settled; sent += PIECE) {
-    peer.write(make(PIECE));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return withTimeout(result, 2000, 'the negotiation');
-}
-
-/** Floods the CONNECT client over a fresh socket pair and expects `code`, with the held bytes bounded. */
-async function expectFlood(auth: ConnectAuth | undefined, make: (size: number) => Buffer, code: string): Promise<void> {
-  const [peer, local] = socketPair();
-  peer.resume();
-  const abort = new AbortController();
-  const error = await flood(connectThrough(auth)(local, abort.signal), peer, make, 8 * 1024 * 1024);
-  assert.is((error as { code?: string }).code, code);
-  assert.ok(peakBuffered <= BOUND, `peak ${peakBuffered} bytes`);
-  figures.inputs += 1;
-  figures.refused += 1;
-  abort.abort();
-  peer.destroy();
-  local.destroy();
-}
 
 test(
   'floods end with a code and bounded memory: a head with no line feed, a status line then endless headers, a huge NTLM challenge',
   timed(async () => {
-    await expectFlood(undefined, (size) => Buffer.alloc(size, 0x48), 'ERR_TUNNEL_LINE_TOO_LONG');
+    await run.expectFlood(connectThrough(undefined), (size) => Buffer.alloc(size, 0x48), 'ERR_TUNNEL_LINE_TOO_LONG');
     let first = true;
-    await expectFlood(
-      undefined,
+    await run.expectFlood(
+      connectThrough(undefined),
       (size) => {
         const head = first ? 'HTTP/1.1 200 OK\r\n' : '';
         first = false;
@@ -216,8 +131,8 @@ test(
       'ERR_TUNNEL_CONNECT_TOO_MANY_HEADERS',
     );
     let start = true;
-    await expectFlood(
-      NTLM,
+    await run.expectFlood(
+      connectThrough(NTLM),
       (size) => {
         const head = start ? 'HTTP/1.1 407 x\r\nProxy-Authenticate: NTLM ' : '';
         start = false;
@@ -232,26 +147,23 @@ test(
   'a good response split at every byte boundary is accepted and the early tunnel bytes stay buffered (the harness still works after the fuzzing)',
   timed(async () => {
     const wire = Buffer.from(`${OK}early`);
-    const splits = [...Array.from({ length: wire.length - 1 }, (_, at) => chunk(wire, [at + 1])), chunk(wire, [...wire.keys()])];
-    for (const pieces of splits) {
-      figures.inputs += 1;
-      const [peer, local] = socketPair();
-      peer.resume();
-      const channel = new StreamChannel(local);
-      const running = httpConnect(channel, { host: '::1', port: 443 });
-      for (const piece of pieces) {
-        peer.write(piece);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      const response = await withTimeout(running, 2000, 'the CONNECT');
-      assert.is(response.status, 200);
-      assert.equal(response.headers, [['proxy-agent', 'tinyproxy/1.11.1']]);
-      await new Promise((resolve) => setImmediate(resolve));
-      const rest = Buffer.concat([channel.takeBuffered(), local.read() ?? Buffer.alloc(0)]);
-      assert.is(rest.toString(), 'early');
-      figures.accepted += 1;
-      peer.destroy();
-      local.destroy();
+    for (const pieces of [...everySplit(wire), byteAtATime(wire)]) {
+      let channel: StreamChannel | undefined;
+      await run.goodRun(
+        pieces,
+        (local) => {
+          channel = new StreamChannel(local);
+          return httpConnect(channel, { host: '::1', port: 443 });
+        },
+        async (response, _, local) => {
+          assert.is(response.status, 200);
+          assert.equal(response.headers, [['proxy-agent', 'tinyproxy/1.11.1']]);
+          await new Promise((resolve) => setImmediate(resolve));
+          const rest = Buffer.concat([channel?.takeBuffered() ?? Buffer.alloc(0), local.read() ?? Buffer.alloc(0)]);
+          assert.is(rest.toString(), 'early');
+        },
+        'the CONNECT',
+      );
     }
   }),
 );
@@ -260,32 +172,22 @@ test(
   'a good NTLM proxy (407 with a real Type 2 challenge, then 200) split at every 7th byte is authenticated',
   timed(async () => {
     const wire = Buffer.from(challenge407(CHALLENGE.toString('base64')) + OK);
-    for (let at = 1; at < wire.length; at += 7) {
-      figures.inputs += 1;
-      const [peer, local] = socketPair();
-      let sent = '';
-      peer.on('data', (data: Buffer) => {
-        sent += data.toString('latin1');
-      });
-      const running = httpConnect(new StreamChannel(local), { host: 'imap.example.org', port: 993, auth: NTLM });
-      for (const piece of chunk(wire, [at])) {
-        peer.write(piece);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      const response = await withTimeout(running, 2000, 'the CONNECT');
-      assert.is(response.status, 200);
-      assert.is(sent.match(/Proxy-Authorization: NTLM /g)?.length, 2);
-      figures.accepted += 1;
-      peer.destroy();
-      local.destroy();
+    for (const pieces of everySplit(wire, 7)) {
+      await run.goodRun(
+        pieces,
+        (local) => httpConnect(new StreamChannel(local), { host: 'imap.example.org', port: 993, auth: NTLM }),
+        (response, sent) => {
+          assert.is(response.status, 200);
+          assert.is(sent.match(/Proxy-Authorization: NTLM /g)?.length, 2);
+        },
+        'the CONNECT',
+      );
     }
   }),
 );
 
 test.after(() => {
-  console.log(
-    `fuzz connect client (hostile proxy, Basic and NTLM): seed ${SEED}, ${figures.inputs} inputs tried, ${figures.accepted} accepted, ${figures.refused} refused with a code, ${figures.crashes} crashes, peak buffered ${peakBuffered} bytes`,
-  );
+  console.log(run.summary('fuzz connect client (hostile proxy, Basic and NTLM)'));
 });
 
 test.run();
