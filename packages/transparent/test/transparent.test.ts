@@ -46,7 +46,13 @@ for (const value of ['yes', 'no', 'Source', '']) {
 
 /** A loopback pair: the accepted side plays the proxy's client socket. */
 async function loopbackPair(): Promise<{ accepted: net.Socket; port: number; close(): Promise<void> }> {
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => socket.on('error', () => {}));
+  // Every accepted socket is kept to be destroyed at close: with allowHalfOpen a peer's FIN does not close the server
+  // side, and server.close() would wait for it forever (seen under load with the upstream a test connects here).
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
   const port = await listen(server);
   const client = net.connect(port, '127.0.0.1');
   client.on('error', () => {});
@@ -57,6 +63,7 @@ async function loopbackPair(): Promise<{ accepted: net.Socket; port: number; clo
     close: async () => {
       client.destroy();
       accepted.destroy();
+      for (const socket of sockets) socket.destroy();
       server.close();
       await once(server, 'close');
     },
