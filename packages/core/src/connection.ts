@@ -33,12 +33,12 @@ export interface ConnectionObserver {
   failure(): ((event: HandshakeFailureEvent) => void) | undefined;
 }
 
-/** Logs the one-line description of the negotiated TLS session as stunnel does. */
 /** The abort reason of a connection that ended normally; one shared value, so no Error (and stack) is built per connection. */
 const CONNECTION_CLOSED = new TunnelError('ERR_TUNNEL_SHUTDOWN', 'connection closed');
 /** No leftover bytes (a connection whose channels were never made). */
 const NOTHING = Buffer.alloc(0);
 
+/** Logs the one-line description of the negotiated TLS session as stunnel does. */
 function logTls(log: BoundLog, socket: TLSSocket, verb: 'accepted' | 'connected'): void {
   // Hot path: nothing is computed for lines the service's debug level drops.
   if (!log.enabled(6)) return;
